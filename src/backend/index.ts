@@ -1,0 +1,141 @@
+// Chooses the TensorFlow.js backend a run computes on. 'auto' takes the fastest one present:
+// cuda (tfjs-node-gpu with a visible GPU), tensorflow (libtensorflow on CPU via tfjs-node),
+// wasm (XNNPACK, with our gradient kernels), then plain-JS cpu. The native packages are optional
+// dependencies, so they are imported dynamically and a missing one is not an error for 'auto'.
+
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+import { installWasmGradients } from './wasm-gradients.js';
+
+export type BackendChoice = 'auto' | 'cuda' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+export interface BackendInfo {
+  name: BackendName;
+  /** The name tf.getBackend() reports ('tensorflow' for both native packages). */
+  tfBackend: string;
+  /** One human line for logs, e.g. "wasm (SIMD, 1 thread)". */
+  detail: string;
+}
+export interface BackendOptions {
+  /** XNNPACK threads for wasm; only honoured before wasm first starts, and Node runs wasm single-threaded. */
+  threads?: number;
+}
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'];
+
+const INSTALL_HINT: Record<BackendName, string> = {
+  cuda: "install @tensorflow/tfjs-node-gpu (Linux x64, needs CUDA 11.2 + cuDNN 8.1 and an NVIDIA GPU), or choose backend 'auto'",
+  tensorflow: "install @tensorflow/tfjs-node (prebuilt libtensorflow for Linux/macOS/Windows x64), or choose backend 'auto'",
+  wasm: "reinstall @tensorflow/tfjs-backend-wasm (its .wasm files could not be loaded), or choose backend 'cpu'",
+  cpu: 'reinstall @tensorflow/tfjs',
+};
+
+/** Starts a backend and describes it, or returns why it is not available here. */
+type Loader = (opts: BackendOptions) => Promise<BackendInfo | string>;
+
+/** Imports a package by a computed name so TypeScript does not require it to be installed. */
+async function importOptional(pkg: string): Promise<boolean> {
+  try {
+    await import(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Registers and selects the native 'tensorflow' backend. Both native packages register that
+ * same name, and importing both would clash, so a registered one is reused.
+ */
+async function startTensorflow(packages: string[]): Promise<string | null> {
+  if (tf.findBackendFactory('tensorflow') === null) {
+    let loaded: string | null = null;
+    for (const pkg of packages) if (loaded === null && (await importOptional(pkg))) loaded = pkg;
+    if (loaded === null) return `${packages.join(' / ')} could not be loaded`;
+  }
+  if (!(await tf.setBackend('tensorflow'))) return 'the tensorflow backend failed to start';
+  await tf.ready();
+  return null;
+}
+
+/**
+ * tfjs-node(-gpu) sets `isUsingGpuDevice` on its backend when libtensorflow found a CUDA device
+ * at start-up; tfjs-node-gpu without a usable GPU silently runs on the CPU, which is why 'cuda'
+ * checks this flag rather than trusting the import.
+ */
+function usingGpu(): boolean {
+  return (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+}
+
+const LOADERS: Record<BackendName, Loader> = {
+  async cuda() {
+    const failed = await startTensorflow(['@tensorflow/tfjs-node-gpu']);
+    if (failed !== null) return failed;
+    if (!usingGpu()) return 'libtensorflow started but sees no CUDA GPU';
+    return { name: 'cuda', tfBackend: 'tensorflow', detail: 'cuda (tfjs-node-gpu, libtensorflow on GPU)' };
+  },
+  async tensorflow() {
+    const failed = await startTensorflow(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']);
+    if (failed !== null) return failed;
+    const where = usingGpu() ? 'GPU' : 'CPU';
+    return { name: 'tensorflow', tfBackend: 'tensorflow', detail: `tensorflow (libtensorflow on ${where})` };
+  },
+  async wasm(opts) {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Read only when the backend is first created, so a later call cannot change the count.
+    if (opts.threads !== undefined) wasm.setThreadsCount(opts.threads);
+    installWasmGradients();
+    if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to start';
+    await tf.ready();
+    const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+    const threads = wasm.getThreadsCount();
+    const detail = `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    return { name: 'wasm', tfBackend: 'wasm', detail };
+  },
+  async cpu() {
+    if (!(await tf.setBackend('cpu'))) return 'the cpu backend failed to start';
+    await tf.ready();
+    return { name: 'cpu', tfBackend: 'cpu', detail: 'cpu (plain JavaScript, slow)' };
+  },
+};
+
+/** Auto order: fastest first. 'tensorflow' after 'cuda' also covers tfjs-node-gpu without a GPU. */
+const AUTO_ORDER: readonly BackendName[] = ['cuda', 'tensorflow', 'wasm', 'cpu'];
+
+/** Runs a loader, turning a throw (e.g. a .wasm file that fails to load) into a reason. */
+async function load(name: BackendName, opts: BackendOptions): Promise<BackendInfo | string> {
+  try {
+    return await LOADERS[name](opts);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Selects and starts a backend; callable repeatedly (tests switch between 'cpu' and 'wasm').
+ * An explicit choice that is unavailable is a UserError naming what to install.
+ */
+export async function initBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new UserError(`unknown backend '${String(choice)}': expected one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  if (choice !== 'auto') {
+    const result = await load(choice, opts);
+    if (typeof result === 'string') {
+      throw new UserError(`backend '${choice}' is not available (${result}): ${INSTALL_HINT[choice]}`);
+    }
+    return result;
+  }
+  const reasons: string[] = [];
+  for (const name of AUTO_ORDER) {
+    const result = await load(name, opts);
+    if (typeof result !== 'string') return result;
+    reasons.push(`${name}: ${result}`);
+  }
+  throw new Error(`no TensorFlow.js backend could start (${reasons.join('; ')})`);
+}
+
+/** Switches to the wasm or cpu backend; a shorthand for tests and benchmarks. */
+export async function useBackend(name: 'wasm' | 'cpu'): Promise<BackendInfo> {
+  return initBackend(name);
+}

