@@ -1,0 +1,119 @@
+// The ctc command line: commander wiring only; each command's work lives in src/commands/.
+// One error boundary: a UserError prints one line and exits with its code; anything else is a
+// bug and prints its stack.
+
+import { Command, Option } from 'commander';
+import { BACKEND_CHOICES } from './backend/index.js';
+import { compareCommand } from './commands/compare.js';
+import { evalRunCommand, evalTablesCommand } from './commands/eval.js';
+import { trainCommand } from './commands/train.js';
+import { isUserError } from './errors.js';
+import { versions } from './util/provenance.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const CONFIG_HELP = `
+Config (YAML; unknown keys are errors):
+  name                 run name (runs/<name>/seed-<seed>/)            default experiment
+  seed                 one seed for data order, init and centers      default 1
+  dataset.name         mnist | fashion-mnist
+  dataset.path         folder with the dataset files                  default: bundled / system copy
+  dataset.trainLimit   use the first N training images                default all
+  dataset.testLimit    use the first N test images                    default all
+  model.name           lenets | lenetspp | resnet20
+  model.featureDim     feature size (lenets 500, lenetspp 2)
+  model.pool3          lenetspp last pool window: 3 (released code) or 2 (paper table)
+  model.blocksPerStage resnet20 blocks per stage                       default 3
+  loss.name            softmax | center | contrastive-center
+  loss.lambda          weight of the auxiliary loss     default 0.01 (center), 1 (contrastive-center)
+  loss.alpha           center learning rate                           default 0.5
+  loss.delta           contrastive-center denominator constant        default 1
+  loss.reduction       mean | sum over the batch                      default mean
+  loss.centerUpdate    sgd (own step) | autodiff (network optimizer)  default sgd
+  train.batchSize                                                     default 128
+  train.epochs | train.iterations  (exactly one; --set of one replaces the other)
+  train.lr, train.momentum, train.weightDecay                         default 0.01, 0.9, 5e-4
+  train.schedule       {name: constant} | {name: inv, gamma, power} |
+                       {name: multistep, milestones: [..], gamma} | {name: step, stepSize, gamma}
+  eval.every           evaluate on the test set every N epochs        default 1
+  eval.batchSize                                                      default 500`;
+
+export function buildProgram(): Command {
+  const program = new Command('ctc')
+    .description('Contrastive-center loss experiments (Qi & Su, ICIP 2017) with TensorFlow.js')
+    .version(versions().ctc)
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('train')
+    .description('train one experiment from a YAML config')
+    .requiredOption('-c, --config <file>', 'config file, or a bare name from the project configs/ (e.g. mnist-lenetspp.yaml)')
+    .option('-s, --set <key.path=value>', 'override a config key (repeatable)', collect, [])
+    .option('-o, --out <dir>', 'run directory (default: <runs-root>/<name>/seed-<seed>)')
+    .option('--runs-root <dir>', 'root of run directories', 'runs')
+    .addOption(new Option('-b, --backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--resume', 'continue the run in the run directory from checkpoints/last')
+    .option('-q, --quiet', 'no progress output')
+    .option('--checkpoint-seconds <s>', 'seconds between mid-epoch checkpoints', '60')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ctc train --config mnist-lenetspp.yaml --set train.epochs=1
+  ctc train --config mnist-lenets-softmax.yaml --set dataset.trainLimit=10000 --set seed=2
+  ctc train --config my.yaml --out runs/try1 --backend wasm
+  ctc train --config my.yaml --out runs/try1 --resume        # after an interruption
+${CONFIG_HELP}`,
+    )
+    .action(async (flags) => {
+      process.exitCode = await trainCommand(flags);
+    });
+
+  program
+    .command('eval')
+    .description('measure a run (--run), or write the accuracy tables from all runs')
+    .option('-r, --run <dir>', 'one run directory: reload its checkpoint and measure test accuracy')
+    .option('--checkpoint <which>', 'with --run: last | best', 'last')
+    .option('--runs <dir>', 'root(s) to gather summary.json files from (repeatable)', collect, [])
+    .option('-o, --out <dir>', 'where the tables go', 'results')
+    .addOption(new Option('-b, --backend <name>', 'compute backend (with --run)').choices([...BACKEND_CHOICES]).default('auto'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ctc eval                          # runs/ -> results/accuracy.{md,csv,json}
+  ctc eval --runs runs/cpu --out results/cpu
+  ctc eval --run runs/mnist-lenetspp/seed-1 --checkpoint best`,
+    )
+    .action(async (flags) => {
+      process.exitCode = flags.run
+        ? await evalRunCommand(flags)
+        : evalTablesCommand({ runs: flags.runs.length ? flags.runs : ['runs'], out: flags.out });
+    });
+
+  program
+    .command('compare')
+    .description('fail (exit 3) when an accuracy table regressed against a baseline')
+    .requiredOption('--baseline <file>', 'baseline accuracy.json')
+    .requiredOption('--current <file>', 'current accuracy.json')
+    .option('--tolerance <points>', 'allowed drop in percentage points', '0.5')
+    .addHelpText('after', '\nExample:\n  ctc compare --baseline results/ci/baseline.json --current /tmp/ci/accuracy.json --tolerance 0.5')
+    .action((flags) => {
+      process.exitCode = compareCommand(flags);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (isUserError(err)) {
+      process.stderr.write(`ctc: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+// summary.json: what a finished run measured and everything needed to trust it later
+// (config, backend, data identity, commit, versions, wall time).
+
+import type { BackendInfo } from '../backend/index.js';
+import type { DatasetIdentity } from '../data/types.js';
+
+export interface EpochRecord {
+  epoch: number;
+  iteration: number;
+  lr: number;
+  loss: number;
+  softmax: number;
+  aux: number | null;
+  testAccuracy: number | null; // percent
+  seconds: number; // training wall time so far
+}
+
+export interface Summary {
+  name: string;
+  seed: number;
+  status: 'complete';
+  testAccuracy: number; // percent, e.g. 98.94
+  bestTestAccuracy: number;
+  bestEpoch: number;
+  dataset: DatasetIdentity;
+  model: { name: string; parameters: number };
+  loss: Record<string, unknown>;
+  lossTerms: { loss: number; softmax: number; aux: number | null };
+  epochs: number; // epochs trained (fractional when stopped by an iteration count)
+  iterations: number;
+  batchSize: number;
+  wallSeconds: number;
+  imagesPerSecond: number;
+  backend: BackendInfo;
+  commit: string;
+  versions: Record<string, string>;
+  machine: Record<string, unknown>;
+  finishedAt: string;
+  history: EpochRecord[];
+  config: Record<string, unknown>;
+}
+
+export function buildSummary(a: {
+  config: { name: string; seed: number; train: { batchSize: number }; model: { name: string }; loss: Record<string, unknown> };
+  history: EpochRecord[];
+  best: { accuracy: number; epoch: number };
+  iterations: number;
+  perEpoch: number;
+  wallSeconds: number;
+  backend: BackendInfo;
+  dataset: DatasetIdentity;
+  parameters: number;
+  commit: string;
+  versions: Record<string, string>;
+  machine: Record<string, unknown>;
+  finalAccuracy: number;
+}): Summary {
+  const last = a.history[a.history.length - 1];
+  const round = (v: number, digits: number) => Number(v.toFixed(digits));
+  return {
+    name: a.config.name,
+    seed: a.config.seed,
+    status: 'complete',
+    testAccuracy: round(a.finalAccuracy, 4),
+    bestTestAccuracy: round(a.best.accuracy, 4),
+    bestEpoch: a.best.epoch,
+    dataset: a.dataset,
+    model: { name: a.config.model.name, parameters: a.parameters },
+    loss: a.config.loss,
+    lossTerms: { loss: last.loss, softmax: last.softmax, aux: last.aux },
+    epochs: round(a.iterations / a.perEpoch, 3),
+    iterations: a.iterations,
+    batchSize: a.config.train.batchSize,
+    wallSeconds: round(a.wallSeconds, 1),
+    imagesPerSecond: round((a.iterations * a.config.train.batchSize) / a.wallSeconds, 1),
+    backend: a.backend,
+    commit: a.commit,
+    versions: a.versions,
+    machine: a.machine,
+    finishedAt: new Date().toISOString(),
+    history: a.history,
+    config: a.config as unknown as Record<string, unknown>,
+  };
+}
