@@ -1,5 +1,5 @@
 // Softmax + contrastive-center loss (Qi & Su, "Contrastive-center loss for deep neural
-// networks", ICIP 2017, eq. 2-3):
+// networks", ICIP 2017):
 //   L = L_s + lambda * L_ctc,  L_ctc = 1/2 sum_i ||x_i - c_{y_i}||^2 / (sum_{j != y_i} ||x_i - c_j||^2 + delta)
 // (/ m for reduction 'mean'). The paper updates the centers per mini-batch with their own
 // learning rate: centerUpdate 'sgd' (default) steps c <- c - alpha dL_ctc/dc after the network's

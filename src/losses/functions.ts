@@ -3,7 +3,7 @@
 // speed. The loss objects in this folder wrap these with hyperparameters and centers.
 //
 // Center loss (Wen et al., ECCV 2016):  L_c = 1/2 sum_i ||x_i - c_{y_i}||^2
-// Contrastive-center loss (Qi & Su, ICIP 2017, eq. 2):
+// Contrastive-center loss (Qi & Su, ICIP 2017):
 //   L_ctc = 1/2 sum_i A_i / B_i,  A_i = ||x_i - c_{y_i}||^2,  B_i = sum_{j != y_i} ||x_i - c_j||^2 + delta
 // Reduction 'mean' divides by the batch size m (as the reference center-loss code does), 'sum'
 // is the formula as printed.

@@ -1,4 +1,4 @@
-// Softmax loss, the baseline of Qi & Su (ICIP 2017, Tables 1-2):
+// Softmax loss, the baseline in every table of Qi & Su (ICIP 2017):
 //   L_s = -1/m sum_i log( exp(z_{i,y_i}) / sum_j exp(z_{i,j}) ),  z = the network's logits.
 // No centers, no auxiliary term.
 

@@ -91,15 +91,21 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       return out;
     };
 
+    const sums: Record<'total' | 'softmax' | 'aux', tf.Scalar> = { total: tf.scalar(0), softmax: tf.scalar(0), aux: tf.scalar(0) };
+    let sumsSteps = 0;
     if (mode === 'resume') {
       const { meta, tensors } = loadCheckpoint(paths.last);
       model.weights.forEach((w, i) => w.write(tensors.get(`model/${i}`) as tf.Tensor));
       if (loss.centers) loss.centers.assign(tensors.get('loss/centers') as tf.Tensor);
       sgd.setState(sgd.variables.map((_, i) => tensors.get(`sgd/${i}`) as tf.Tensor));
+      for (const k of ['total', 'softmax', 'aux'] as const) {
+        sums[k].dispose();
+        sums[k] = tensors.get(`sums/${k}`)?.reshape([]) ?? tf.scalar(0);
+      }
       tf.dispose([...tensors.values()]);
-      const s = meta.state as { stream: never; history: EpochRecord[]; best: typeof best; elapsed: number; epochSums: typeof epochSums };
+      const s = meta.state as { stream: never; history: EpochRecord[]; best: typeof best; elapsed: number; epochSums: typeof epochSums; sumsSteps: number };
       stream.setState(s.stream);
-      ({ history, best, epochSums } = s);
+      ({ history, best, epochSums, sumsSteps } = s);
       elapsedBefore = s.elapsed;
       iteration = meta.iteration;
       progress.note(`resuming ${paths.dir} at iteration ${iteration}/${total}`);
@@ -111,8 +117,6 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
 
     const started = Date.now();
     const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
-    const sums = { total: tf.scalar(0), softmax: tf.scalar(0), aux: tf.scalar(0) };
-    let sumsSteps = 0;
     const readSums = async (): Promise<Terms> => {
       const [t, s, a] = await Promise.all([sums.total.data(), sums.softmax.data(), sums.aux.data()]);
       const out = { total: t[0], softmax: s[0], aux: a[0] };
@@ -140,13 +144,18 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       }
       sumsSteps = 0;
     };
+    // The running float32 sums go into the checkpoint as they are (not flushed), so a resumed run
+    // adds up its losses in exactly the same grouping as an uninterrupted one.
     const checkpoint = async (dir: string) => {
-      await flushSums();
-      await saveCheckpoint(dir, stateTensors(), {
-        epoch: Math.floor(iteration / perEpoch),
-        iteration,
-        state: { stream: stream.getState(), history, best, elapsed: elapsed(), epochSums },
-      });
+      await saveCheckpoint(
+        dir,
+        { ...stateTensors(), 'sums/total': sums.total, 'sums/softmax': sums.softmax, 'sums/aux': sums.aux },
+        {
+          epoch: Math.floor(iteration / perEpoch),
+          iteration,
+          state: { stream: stream.getState(), history, best, elapsed: elapsed(), epochSums, sumsSteps },
+        },
+      );
     };
 
     const imagesShape = [cfg.train.batchSize, ...dataset.imageShape];
@@ -239,6 +248,8 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         await checkpoint(paths.last);
         lastCheckpoint = Date.now();
       }
+      // Let the event loop run (signal handlers are macrotasks; awaited data() is not enough).
+      await new Promise((resolve) => setImmediate(resolve));
       if (req.stopRequested?.() && iteration < total) {
         await checkpoint(paths.last);
         progress.stop();
