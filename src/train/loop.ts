@@ -162,7 +162,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     let lastCheckpoint = Date.now();
     let windowStart = Date.now();
     let windowImages = 0;
-    progress.start(total, iteration);
+    progress.start(total, iteration, epochs, Math.min(epochs, Math.floor(iteration / perEpoch) + 1));
     while (iteration < total) {
       const lr = learningRate(cfg.train.schedule, cfg.train.lr, iteration);
       const { indices } = stream.nextBatch();
@@ -191,6 +191,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       windowImages += indices.length;
 
       const epochDone = iteration % perEpoch === 0 || iteration === total;
+      progress.tick(iteration, Math.ceil(iteration / perEpoch));
       if (iteration % 20 === 0 || epochDone) {
         const seconds = (Date.now() - windowStart) / 1000;
         const ips = windowImages / Math.max(seconds, 1e-9);

@@ -24,7 +24,7 @@ export class Progress {
     this.tty = Boolean(stream.isTTY) && process.env.CI !== 'true';
   }
 
-  start(totalIterations: number, startIteration: number): void {
+  start(totalIterations: number, startIteration: number, epochs: number, epoch: number): void {
     if (this.quiet || !this.tty) return;
     this.bar = new cliProgress.SingleBar(
       {
@@ -37,7 +37,12 @@ export class Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(totalIterations, startIteration, { epoch: 1, epochs: '?', loss: '', acc: '-', ips: '-' });
+    this.bar.start(totalIterations, startIteration, { epoch, epochs, loss: 'loss -', acc: '-', ips: '-' });
+  }
+
+  /** Moves the bar without new numbers (between loss readings). */
+  tick(iteration: number, epoch: number): void {
+    this.bar?.update(iteration, { epoch });
   }
 
   step(info: StepInfo): void {
