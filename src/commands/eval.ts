@@ -4,48 +4,31 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { initBackend, type BackendChoice } from '../backend/index.js';
-import { parseConfig } from '../config/load.js';
-import { loadDataset } from '../data/index.js';
-import { evaluate } from '../eval/accuracy.js';
+import type { BackendChoice } from '../backend/index.js';
+import { evaluateRun } from '../eval/run.js';
 import { UserError } from '../errors.js';
-import { buildModel, getModelSpec } from '../models/index.js';
 import { accuracyRows, toCsv, toMarkdown, type AccuracyTable, type RunRecord } from '../report/tables.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
 import { runPaths } from '../train/run-dir.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gitCommit } from '../util/provenance.js';
-import { Rng } from '../util/rng.js';
 
 export async function evalRunCommand(flags: { run: string; checkpoint: string; backend: string }): Promise<number> {
-  if (!['last', 'best'].includes(flags.checkpoint)) throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
-  const paths = runPaths(path.resolve(flags.run));
-  if (!fs.existsSync(paths.resolvedConfig)) throw new UserError(`--run ${flags.run}: not a run directory (no config.resolved.yaml)`);
-  const { config } = parseConfig(fs.readFileSync(paths.resolvedConfig, 'utf8'), paths.resolvedConfig);
-  const backend = await initBackend(flags.backend as BackendChoice);
-  const dataset = await loadDataset(config.dataset.name, config.dataset);
-  const spec = getModelSpec(config.model.name);
-  const { name, ...options } = config.model;
-  const model = buildModel(name, { inputShape: dataset.imageShape, numClasses: dataset.numClasses, seed: new Rng(config.seed).seed() }, options);
-  const { meta, tensors } = loadCheckpoint(flags.checkpoint === 'best' ? paths.best : paths.last);
-  model.weights.forEach((w, i) => {
-    const t = tensors.get(`model/${i}`);
-    if (!t) throw new UserError(`${paths.dir}: checkpoint does not match the model (tensor model/${i} missing)`);
-    w.write(t);
-  });
-  for (const t of tensors.values()) t.dispose();
-  const result = await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, { batchSize: config.eval.batchSize });
-  model.dispose();
+  if (flags.checkpoint !== 'last' && flags.checkpoint !== 'best') {
+    throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
+  }
+  const ev = await evaluateRun(flags.run, { checkpoint: flags.checkpoint, backend: flags.backend as BackendChoice });
+  const { result } = ev;
   process.stdout.write(
-    `${paths.dir}: test accuracy ${result.accuracy.toFixed(2)}% (${result.correct}/${result.count}), checkpoint ${flags.checkpoint} at iteration ${meta.iteration}, ${backend.name}\n`,
+    `${ev.dir}: test accuracy ${result.accuracy.toFixed(2)}% (${result.correct}/${result.count}), checkpoint ${flags.checkpoint} at iteration ${ev.iteration}, ${ev.backend.name}\n`,
   );
-  if (fs.existsSync(paths.summary)) {
-    const summary = JSON.parse(fs.readFileSync(paths.summary, 'utf8')) as Record<string, unknown> & { evaluations?: unknown[] };
+  const summaryFile = runPaths(ev.dir).summary;
+  if (fs.existsSync(summaryFile)) {
+    const summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as Record<string, unknown> & { evaluations?: unknown[] };
     summary.evaluations = [
       ...(summary.evaluations ?? []),
-      { checkpoint: flags.checkpoint, iteration: meta.iteration, testAccuracy: result.accuracy, correct: result.correct, count: result.count, backend: backend.name, at: new Date().toISOString() },
+      { checkpoint: flags.checkpoint, iteration: ev.iteration, testAccuracy: result.accuracy, correct: result.correct, count: result.count, backend: ev.backend.name, at: new Date().toISOString() },
     ];
-    writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileAtomic(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
   }
   return 0;
 }

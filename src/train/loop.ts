@@ -108,6 +108,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       ({ history, best, epochSums, sumsSteps } = s);
       elapsedBefore = s.elapsed;
       iteration = meta.iteration;
+      dropMetricsAfter(paths.metrics, iteration);
       progress.note(`resuming ${paths.dir} at iteration ${iteration}/${total}`);
     } else {
       writeFileAtomic(paths.resolvedConfig, resolvedYaml);
@@ -288,4 +289,21 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     loss.dispose();
     model.dispose();
   }
+}
+
+/** A resumed run repeats the iterations after its checkpoint: drop their metric lines from the killed process. */
+function dropMetricsAfter(file: string, iteration: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        return (JSON.parse(line) as { iteration?: number }).iteration! <= iteration;
+      } catch {
+        return false; // a torn last line
+      }
+    });
+  writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
 }
