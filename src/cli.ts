@@ -10,6 +10,8 @@ import { trainCommand } from './commands/train.js';
 import { isUserError } from './errors.js';
 import { versions } from './util/provenance.js';
 
+const FS_REFUSALS = ['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM'];
+
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 const CONFIG_HELP = `
@@ -112,6 +114,13 @@ export async function main(argv: string[]): Promise<void> {
     if (isUserError(err)) {
       process.stderr.write(`ctc: ${err.message}\n`);
       process.exitCode = err.exitCode;
+      return;
+    }
+    // The file system refusing a write (full disk, read-only, permissions) is the user's to fix.
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code && FS_REFUSALS.includes(code)) {
+      process.stderr.write(`ctc: ${(err as Error).message}\n`);
+      process.exitCode = 5;
       return;
     }
     throw err;

@@ -51,6 +51,8 @@ export const configSchema = z
         momentum: finite.min(0).lt(1).default(0.9),
         weightDecay: finite.min(0).max(1).default(5e-4),
         schedule: schedule.default({ name: 'constant' }),
+        /** A NaN/Inf loss or gradient: stop (keeping the last good checkpoint), or halve the lr and go on. */
+        onNan: z.enum(['stop', 'lower-lr']).default('stop'),
       })
       .strict()
       .default({}),

@@ -58,12 +58,23 @@ export async function saveCheckpoint(
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(parent, `.tmp-${path.basename(dir)}-`));
-  writeSynced(path.join(tmp, 'tensors.bin'), bytes);
-  writeSynced(path.join(tmp, 'checkpoint.json'), Buffer.from(JSON.stringify(full, null, 1)));
-  const old = `${tmp}.old`;
-  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  try {
+    writeSynced(path.join(tmp, 'tensors.bin'), bytes);
+    writeSynced(path.join(tmp, 'checkpoint.json'), Buffer.from(JSON.stringify(full, null, 1)));
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new UserError(`${dir}: cannot write checkpoint: disk full (${code}); the previous checkpoint is kept`, 5);
+    throw err;
+  }
+  // Keep the previous checkpoint as `<dir>.prev`: if the new one is ever found damaged (a torn
+  // disk write, a full disk), loadGoodCheckpoint falls back to it.
+  const prev = `${dir}.prev`;
+  if (fs.existsSync(dir)) {
+    fs.rmSync(prev, { recursive: true, force: true });
+    fs.renameSync(dir, prev);
+  }
   fs.renameSync(tmp, dir);
-  fs.rmSync(old, { recursive: true, force: true });
 }
 
 function writeSynced(file: string, data: Buffer): void {
@@ -109,4 +120,15 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     tensors.set(e.name, tf.tensor(values.subarray(e.offset, e.offset + size), e.shape));
   }
   return { meta, tensors };
+}
+
+/** The checkpoint in `dir`, or, if it is missing or damaged, the previous one (`dir.prev`). */
+export function loadGoodCheckpoint(dir: string): LoadedCheckpoint & { usedFallback: string | null } {
+  try {
+    return { ...loadCheckpoint(dir), usedFallback: null };
+  } catch (err) {
+    const prev = `${dir}.prev`;
+    if (!fs.existsSync(path.join(prev, 'checkpoint.json'))) throw err;
+    return { ...loadCheckpoint(prev), usedFallback: (err as Error).message };
+  }
 }

@@ -1,7 +1,8 @@
 // One training run, top to bottom: backend -> dataset -> model -> loss -> SGD loop (schedule,
 // the loss's own center update, evaluation every `eval.every` epochs, checkpoints) -> summary.
 // The whole state needed to continue (weights, BN statistics, velocities, centers, data order,
-// counters, history) goes into each checkpoint, so a resumed run matches an uninterrupted one.
+// counters, loss sums, history) goes into each checkpoint, so a resumed run on a CPU backend
+// ends with exactly the numbers of an uninterrupted one.
 
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -18,11 +19,12 @@ import { buildModel, featureDimOf, getModelSpec } from '../models/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gitCommit, machine, versions } from '../util/provenance.js';
 import { Rng } from '../util/rng.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadGoodCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Sgd } from './optimizer.js';
 import { Progress } from './progress.js';
 import { lockRunDir, prepareRunDir, runPaths } from './run-dir.js';
 import { learningRate } from './schedule.js';
+import { trainStep, type StepTerms } from './step.js';
 import { buildSummary, type EpochRecord, type Summary } from './summary.js';
 
 export interface TrainRequest {
@@ -33,31 +35,42 @@ export interface TrainRequest {
   quiet: boolean;
   /** Seconds between mid-epoch checkpoints of `last` (epoch ends always checkpoint). */
   checkpointSeconds: number;
-  /** Set to true (e.g. by a signal handler) to save and stop after the current step. */
+  /** Returns true (e.g. after a signal) to save and stop after the current step. */
   stopRequested?: () => boolean;
 }
 
 export type TrainOutcome = { status: 'complete'; summary: Summary } | { status: 'interrupted'; iteration: number; dir: string };
 
-type Terms = { total: number; softmax: number; aux: number };
+/** Running sums of the loss terms (float64), over a logging window and over the epoch. */
+interface Meter {
+  window: StepTerms & { steps: number };
+  epoch: StepTerms & { steps: number };
+}
+const emptySums = () => ({ total: 0, softmax: 0, aux: 0, steps: 0 });
+
+/** Everything besides tensors that a checkpoint must carry to continue exactly. */
+interface LoopState {
+  stream: ReturnType<BatchStream['getState']>;
+  history: EpochRecord[];
+  best: { accuracy: number; epoch: number };
+  elapsed: number;
+  meter: Meter;
+  lrScale: number;
+}
+
+const LOG_EVERY = 20;
+const MIN_LR_SCALE = 1 / 1024;
 
 export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
   const cfg = req.config;
   const backend = await initBackend(req.backend);
   const dataset = await loadDataset(cfg.dataset.name, cfg.dataset);
   const seeds = new Rng(cfg.seed);
-  const modelSeed = seeds.seed();
-  const lossSeed = seeds.seed();
-  const dataSeed = seeds.seed();
+  const [modelSeed, lossSeed, dataSeed] = [seeds.seed(), seeds.seed(), seeds.seed()];
   const spec = getModelSpec(cfg.model.name);
   const { name: modelName, ...modelOptions } = cfg.model;
   const model = buildModel(modelName, { inputShape: dataset.imageShape, numClasses: dataset.numClasses, seed: modelSeed }, modelOptions);
-  const loss = createLoss(cfg.loss.name, {
-    ...cfg.loss,
-    numClasses: dataset.numClasses,
-    featureDim: featureDimOf(model),
-    seed: lossSeed,
-  });
+  const loss = createLoss(cfg.loss.name, { ...cfg.loss, numClasses: dataset.numClasses, featureDim: featureDimOf(model), seed: lossSeed });
   const resolved = { ...cfg, model: { ...spec.defaults, ...cfg.model }, loss: { name: cfg.loss.name, ...loss.hyper } };
   const resolvedYaml = YAML.stringify(resolved);
 
@@ -66,47 +79,46 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
   const unlock = lockRunDir(paths);
   const logger = pino({ base: undefined }, pino.destination({ dest: paths.log, sync: true, append: true, mkdir: true }));
   const progress = new Progress(req.quiet);
+  const sgd = new Sgd([...model.trainableWeights.map((w) => w.read() as tf.Variable), ...loss.trainableVariables()], {
+    momentum: cfg.train.momentum,
+    weightDecay: cfg.train.weightDecay,
+  });
   try {
-    const netVariables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const sgd = new Sgd([...netVariables, ...loss.trainableVariables()], {
-      momentum: cfg.train.momentum,
-      weightDecay: cfg.train.weightDecay,
-    });
     const stream = new BatchStream(dataset.train, { batchSize: cfg.train.batchSize, seed: dataSeed, shuffle: true });
     const perEpoch = stream.batchesPerEpoch;
     const total = cfg.train.iterations ?? (cfg.train.epochs as number) * perEpoch;
     const epochs = Math.ceil(total / perEpoch);
-
     let iteration = 0;
-    let history: EpochRecord[] = [];
-    let best = { accuracy: -1, epoch: 0 };
-    let elapsedBefore = 0; // training seconds of earlier processes (resume)
-    let epochSums: Terms & { steps: number } = { total: 0, softmax: 0, aux: 0, steps: 0 };
+    let state: LoopState = {
+      stream: stream.getState(),
+      history: [],
+      best: { accuracy: -1, epoch: 0 },
+      elapsed: 0,
+      meter: { window: emptySums(), epoch: emptySums() },
+      lrScale: 1,
+    };
 
-    const stateTensors = (): Record<string, tf.Tensor> => {
+    const tensorsToSave = (): Record<string, tf.Tensor> => {
       const out: Record<string, tf.Tensor> = {};
       model.weights.forEach((w, i) => (out[`model/${i}`] = w.read()));
       if (loss.centers) out['loss/centers'] = loss.centers;
       sgd.getState().forEach((v, i) => (out[`sgd/${i}`] = v));
       return out;
     };
-
-    const sums: Record<'total' | 'softmax' | 'aux', tf.Scalar> = { total: tf.scalar(0), softmax: tf.scalar(0), aux: tf.scalar(0) };
-    let sumsSteps = 0;
     if (mode === 'resume') {
-      const { meta, tensors } = loadCheckpoint(paths.last);
-      model.weights.forEach((w, i) => w.write(tensors.get(`model/${i}`) as tf.Tensor));
-      if (loss.centers) loss.centers.assign(tensors.get('loss/centers') as tf.Tensor);
-      sgd.setState(sgd.variables.map((_, i) => tensors.get(`sgd/${i}`) as tf.Tensor));
-      for (const k of ['total', 'softmax', 'aux'] as const) {
-        sums[k].dispose();
-        sums[k] = tensors.get(`sums/${k}`)?.reshape([]) ?? tf.scalar(0);
-      }
+      const { meta, tensors, usedFallback } = loadGoodCheckpoint(paths.last);
+      if (usedFallback) progress.note(`warning: ${paths.last} is damaged; resuming from the previous checkpoint (${usedFallback})`);
+      const get = (name: string) => {
+        const t = tensors.get(name);
+        if (!t) throw new UserError(`${paths.last}: checkpoint does not match this run (tensor ${name} missing)`);
+        return t;
+      };
+      model.weights.forEach((w, i) => w.write(get(`model/${i}`)));
+      if (loss.centers) loss.centers.assign(get('loss/centers'));
+      sgd.setState(sgd.variables.map((_, i) => get(`sgd/${i}`)));
       tf.dispose([...tensors.values()]);
-      const s = meta.state as { stream: never; history: EpochRecord[]; best: typeof best; elapsed: number; epochSums: typeof epochSums; sumsSteps: number };
-      stream.setState(s.stream);
-      ({ history, best, epochSums, sumsSteps } = s);
-      elapsedBefore = s.elapsed;
+      state = meta.state as unknown as LoopState;
+      stream.setState(state.stream);
       iteration = meta.iteration;
       dropMetricsAfter(paths.metrics, iteration);
       progress.note(`resuming ${paths.dir} at iteration ${iteration}/${total}`);
@@ -117,122 +129,85 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     logger.info({ event: mode === 'resume' ? 'resume' : 'start', iteration, total, backend, dataset: dataset.identity }, 'training');
 
     const started = Date.now();
+    const elapsedBefore = state.elapsed;
     const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
-    const readSums = async (): Promise<Terms> => {
-      const [t, s, a] = await Promise.all([sums.total.data(), sums.softmax.data(), sums.aux.data()]);
-      const out = { total: t[0], softmax: s[0], aux: a[0] };
-      for (const [term, value] of Object.entries(out)) {
-        if (!Number.isFinite(value)) {
-          throw new UserError(
-            `loss term '${term}' became ${value} before iteration ${iteration}; the last good checkpoint is ${paths.last}; try a lower train.lr`,
-            4,
-          );
-        }
-      }
-      return out;
-    };
-    const flushSums = async () => {
-      const t = await readSums();
-      epochSums = {
-        total: epochSums.total + t.total,
-        softmax: epochSums.softmax + t.softmax,
-        aux: epochSums.aux + t.aux,
-        steps: epochSums.steps + sumsSteps,
-      };
-      for (const k of ['total', 'softmax', 'aux'] as const) {
-        sums[k].dispose();
-        sums[k] = tf.scalar(0);
-      }
-      sumsSteps = 0;
-    };
-    // The running float32 sums go into the checkpoint as they are (not flushed), so a resumed run
-    // adds up its losses in exactly the same grouping as an uninterrupted one.
     const checkpoint = async (dir: string) => {
-      await saveCheckpoint(
-        dir,
-        { ...stateTensors(), 'sums/total': sums.total, 'sums/softmax': sums.softmax, 'sums/aux': sums.aux },
-        {
-          epoch: Math.floor(iteration / perEpoch),
-          iteration,
-          state: { stream: stream.getState(), history, best, elapsed: elapsed(), epochSums, sumsSteps },
-        },
-      );
+      state.stream = stream.getState();
+      state.elapsed = elapsed();
+      await saveCheckpoint(dir, tensorsToSave(), { epoch: Math.floor(iteration / perEpoch), iteration, state: { ...state } });
     };
+    const metric = (line: Record<string, unknown>) => fs.appendFileSync(paths.metrics, `${JSON.stringify(line)}\n`);
 
     const imagesShape = [cfg.train.batchSize, ...dataset.imageShape];
     let lastCheckpoint = Date.now();
     let windowStart = Date.now();
-    let windowImages = 0;
     progress.start(total, iteration, epochs, Math.min(epochs, Math.floor(iteration / perEpoch) + 1));
     while (iteration < total) {
-      const lr = learningRate(cfg.train.schedule, cfg.train.lr, iteration);
+      const lr = learningRate(cfg.train.schedule, cfg.train.lr, iteration) * state.lrScale;
       const { indices } = stream.nextBatch();
       const batch = makeBatch(dataset.train, indices, spec.inputScaling, dataset.imageShape);
       const x = tf.tensor(batch.x, imagesShape);
       const y = tf.tensor1d(batch.y, 'int32');
-      let features: tf.Tensor2D | null = null;
-      let terms: tf.Scalar[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const [f, logits] = model.apply(x, { training: true }) as tf.Tensor2D[];
-        const t = loss.compute(f, logits, y);
-        features = tf.keep(f);
-        terms = [tf.keep(t.softmax), tf.keep(t.aux ?? tf.scalar(0))];
-        return t.total;
-      }, sgd.variables);
-      sgd.apply(grads, lr);
-      loss.updateCenters(features as unknown as tf.Tensor2D, y);
-      tf.tidy(() => {
-        const next = [sums.total.add(value), sums.softmax.add(terms[0]), sums.aux.add(terms[1])];
-        tf.dispose([sums.total, sums.softmax, sums.aux]);
-        [sums.total, sums.softmax, sums.aux] = next.map((t) => tf.keep(t)) as tf.Scalar[];
-      });
-      tf.dispose([x, y, value, features as unknown as tf.Tensor, ...terms, ...Object.values(grads)]);
+      const step = await trainStep(model, loss, sgd, x, y, lr).finally(() => tf.dispose([x, y]));
+      if (!step.ok) {
+        const where = `iteration ${iteration + 1}: ${step.what}`;
+        if (cfg.train.onNan === 'lower-lr' && state.lrScale / 2 >= MIN_LR_SCALE) {
+          state.lrScale /= 2;
+          logger.warn({ event: 'nan', iteration: iteration + 1, what: step.what, lrScale: state.lrScale }, 'non-finite step skipped');
+          metric({ type: 'nan', iteration: iteration + 1, what: step.what, lrScale: state.lrScale });
+          progress.note(`${where}; step skipped, learning rate now x${state.lrScale} (train.onNan: lower-lr)`);
+          continue;
+        }
+        logger.error({ event: 'nan', iteration: iteration + 1, what: step.what }, 'stopped');
+        throw new UserError(`${where}; stopped, the last good checkpoint is ${paths.last} (lower train.lr, or set train.onNan: lower-lr)`, 4);
+      }
       iteration++;
-      sumsSteps++;
-      windowImages += indices.length;
-
+      for (const sums of [state.meter.window, state.meter.epoch]) {
+        sums.total += step.terms.total;
+        sums.softmax += step.terms.softmax;
+        sums.aux += step.terms.aux;
+        sums.steps++;
+      }
       const epochDone = iteration % perEpoch === 0 || iteration === total;
       progress.tick(iteration, Math.ceil(iteration / perEpoch));
-      if (iteration % 20 === 0 || epochDone) {
-        const seconds = (Date.now() - windowStart) / 1000;
-        const ips = windowImages / Math.max(seconds, 1e-9);
-        const t = await readSums();
-        const mean = (v: number) => (v / sumsSteps).toFixed(4);
-        const line = { type: 'step', iteration, lr, loss: t.total / sumsSteps, softmax: t.softmax / sumsSteps, aux: t.aux / sumsSteps, imagesPerSecond: ips };
-        fs.appendFileSync(paths.metrics, `${JSON.stringify(line)}\n`);
+
+      if (iteration % LOG_EVERY === 0 || epochDone) {
+        const w = state.meter.window;
+        const ips = (w.steps * cfg.train.batchSize) / Math.max((Date.now() - windowStart) / 1000, 1e-9);
+        const mean = (v: number) => v / w.steps;
+        metric({ type: 'step', iteration, lr, loss: mean(w.total), softmax: mean(w.softmax), aux: mean(w.aux), imagesPerSecond: ips });
         progress.step({
           epoch: Math.ceil(iteration / perEpoch),
           epochs,
           iteration,
-          loss: `loss ${mean(t.total)} (softmax ${mean(t.softmax)}${loss.centers ? `, aux ${mean(t.aux)}` : ''})`,
+          loss: `loss ${mean(w.total).toFixed(4)} (softmax ${mean(w.softmax).toFixed(4)}${loss.centers ? `, aux ${mean(w.aux).toFixed(4)}` : ''})`,
           imagesPerSecond: ips,
-          accuracy: best.accuracy >= 0 ? history[history.length - 1]?.testAccuracy ?? undefined : undefined,
+          accuracy: state.history.at(-1)?.testAccuracy ?? undefined,
         });
-        await flushSums();
+        state.meter.window = emptySums();
         windowStart = Date.now();
-        windowImages = 0;
       }
 
       if (epochDone) {
         const epoch = Math.ceil(iteration / perEpoch);
-        const evaluateNow = epoch % cfg.eval.every === 0 || iteration === total;
-        const result = evaluateNow
-          ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize })
-          : null;
-        const steps = Math.max(epochSums.steps, 1);
+        const result =
+          epoch % cfg.eval.every === 0 || iteration === total
+            ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize })
+            : null;
+        const e = state.meter.epoch;
         const record: EpochRecord = {
           epoch,
           iteration,
           lr,
-          loss: epochSums.total / steps,
-          softmax: epochSums.softmax / steps,
-          aux: loss.centers ? epochSums.aux / steps : null,
+          loss: e.total / e.steps,
+          softmax: e.softmax / e.steps,
+          aux: loss.centers ? e.aux / e.steps : null,
           testAccuracy: result ? result.accuracy : null,
           seconds: elapsed(),
         };
-        history.push(record);
-        epochSums = { total: 0, softmax: 0, aux: 0, steps: 0 };
-        fs.appendFileSync(paths.metrics, `${JSON.stringify({ type: 'epoch', ...record })}\n`);
+        state.history.push(record);
+        state.meter.epoch = emptySums();
+        metric({ type: 'epoch', ...record });
         logger.info({ event: 'epoch', ...record }, 'epoch');
         progress.epochEnd(
           `epoch ${epoch}/${epochs}  it ${iteration}/${total}  loss ${record.loss.toFixed(4)}` +
@@ -240,8 +215,8 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
             (result ? `  test ${result.accuracy.toFixed(2)}%` : '') +
             `  ${Math.round(elapsed())} s`,
         );
-        if (result && result.accuracy > best.accuracy) {
-          best = { accuracy: result.accuracy, epoch };
+        if (result && result.accuracy > state.best.accuracy) {
+          state.best = { accuracy: result.accuracy, epoch };
           await checkpoint(paths.best);
         }
         await checkpoint(paths.last);
@@ -250,24 +225,21 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         await checkpoint(paths.last);
         lastCheckpoint = Date.now();
       }
-      // Let the event loop run (signal handlers are macrotasks; awaited data() is not enough).
+      // Let the event loop run: signal handlers are macrotasks, awaited reads are not enough.
       await new Promise((resolve) => setImmediate(resolve));
       if (req.stopRequested?.() && iteration < total) {
         await checkpoint(paths.last);
-        progress.stop();
         logger.info({ event: 'interrupted', iteration }, 'interrupted');
-        tf.dispose(Object.values(sums));
         return { status: 'interrupted', iteration, dir: paths.dir };
       }
     }
     progress.stop();
-    tf.dispose(Object.values(sums));
 
-    const last = history[history.length - 1];
+    const last = state.history[state.history.length - 1];
     const summary = buildSummary({
       config: resolved,
-      history,
-      best,
+      history: state.history,
+      best: state.best,
       iterations: total,
       perEpoch,
       wallSeconds: elapsed(),
@@ -281,11 +253,11 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     });
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     logger.info({ event: 'complete', testAccuracy: summary.testAccuracy }, 'complete');
-    sgd.dispose();
     return { status: 'complete', summary };
   } finally {
     progress.stop();
     unlock();
+    sgd.dispose();
     loss.dispose();
     model.dispose();
   }
@@ -298,11 +270,10 @@ function dropMetricsAfter(file: string, iteration: number): void {
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => {
-      if (!line.trim()) return false;
       try {
-        return (JSON.parse(line) as { iteration?: number }).iteration! <= iteration;
+        return (JSON.parse(line) as { iteration: number }).iteration <= iteration;
       } catch {
-        return false; // a torn last line
+        return false; // empty, or a torn last line
       }
     });
   writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));

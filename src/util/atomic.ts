@@ -2,6 +2,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../errors.js';
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -13,6 +14,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   } catch (err) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new UserError(`${file}: cannot write: disk full (${code}); nothing was changed`, 5);
     throw err;
   }
   fs.closeSync(fd);

@@ -1,0 +1,64 @@
+// One SGD step: forward with training = true, loss terms, gradients of every trained variable,
+// a finiteness check of the loss terms and of the gradients (one scalar read each step: on the
+// CPU backends kernels run synchronously, so the read costs nothing), then the update and the
+// loss's own center update. A non-finite step changes nothing and reports what went wrong.
+
+import * as tf from '@tensorflow/tfjs';
+import type { TrainingLoss } from '../losses/types.js';
+import type { Sgd } from './optimizer.js';
+
+export interface StepTerms {
+  total: number;
+  softmax: number;
+  aux: number;
+}
+
+export type StepResult = { ok: true; terms: StepTerms } | { ok: false; what: string };
+
+export async function trainStep(
+  model: tf.LayersModel,
+  loss: TrainingLoss,
+  sgd: Sgd,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  lr: number,
+): Promise<StepResult> {
+  let features: tf.Tensor2D | null = null;
+  let softmax: tf.Scalar | null = null;
+  let aux: tf.Scalar | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const [f, logits] = model.apply(x, { training: true }) as tf.Tensor2D[];
+    const t = loss.compute(f, logits, y);
+    features = tf.keep(f);
+    softmax = tf.keep(t.softmax);
+    aux = tf.keep(t.aux ?? tf.scalar(0));
+    return t.total;
+  }, sgd.variables);
+  const gradList = Object.values(grads);
+  const check = tf.tidy(() => tf.stack([value, softmax as unknown as tf.Scalar, aux as unknown as tf.Scalar, tf.addN(gradList.map((g) => g.square().sum()))]));
+  const [total, soft, auxValue, gradSq] = (await check.data()) as Float32Array;
+  check.dispose();
+  try {
+    const terms = { total, softmax: soft, aux: auxValue };
+    for (const [name, v] of Object.entries(terms)) {
+      if (!Number.isFinite(v)) return { ok: false, what: `loss term '${name === 'aux' ? loss.name : name}' is ${v}` };
+    }
+    if (!Number.isFinite(gradSq)) {
+      const bad = await firstNonFinite(grads);
+      return { ok: false, what: `the gradient of '${bad}' is not finite` };
+    }
+    sgd.apply(grads, lr);
+    loss.updateCenters(features as unknown as tf.Tensor2D, y);
+    return { ok: true, terms };
+  } finally {
+    tf.dispose([value, features as unknown as tf.Tensor, softmax as unknown as tf.Tensor, aux as unknown as tf.Tensor, ...gradList]);
+  }
+}
+
+async function firstNonFinite(grads: tf.NamedTensorMap): Promise<string> {
+  for (const [name, g] of Object.entries(grads)) {
+    const values = await g.data();
+    if (values.some((v) => !Number.isFinite(v))) return name;
+  }
+  return 'unknown';
+}
