@@ -99,6 +99,10 @@ const LOADERS: Record<BackendName, Loader> = {
   },
 };
 
+// Production mode: no debug checks, and no console banner from the cpu backend suggesting
+// tfjs-node (it would break ctc's one-line output; the backend choice is reported instead).
+tf.enableProdMode();
+
 /** Auto order: fastest first. 'tensorflow' after 'cuda' also covers tfjs-node-gpu without a GPU. */
 const AUTO_ORDER: readonly BackendName[] = ['cuda', 'tensorflow', 'wasm', 'cpu'];
 
