@@ -6,7 +6,10 @@ import { Command, Option } from 'commander';
 import { BACKEND_CHOICES } from './backend/index.js';
 import { compareCommand } from './commands/compare.js';
 import { evalRunCommand, evalTablesCommand } from './commands/eval.js';
+import { registerPlotCommand } from './commands/plot.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { trainCommand } from './commands/train.js';
+import { listProfiles } from './reproduce/profile.js';
 import { isUserError } from './errors.js';
 import { versions } from './util/provenance.js';
 
@@ -99,9 +102,38 @@ Examples:
     .requiredOption('--baseline <file>', 'baseline accuracy.json')
     .requiredOption('--current <file>', 'current accuracy.json')
     .option('--tolerance <points>', 'allowed drop in percentage points', '0.5')
+    .option('--update', 'make the current table the new baseline (explicit, never automatic)')
     .addHelpText('after', '\nExample:\n  ctc compare --baseline results/ci/baseline.json --current /tmp/ci/accuracy.json --tolerance 0.5')
     .action((flags) => {
       process.exitCode = compareCommand(flags);
+    });
+
+  registerPlotCommand(program);
+
+  program
+    .command('reproduce')
+    .description("run the grid of paper configs under a budget profile, then write the tables")
+    .requiredOption('-p, --profile <name>', `profile in configs/profiles/ (${listProfiles().join(', ')}) or a YAML file`)
+    .option('--seeds <list>', 'comma-separated seeds, instead of the profile\'s')
+    .option('-j, --jobs <n>', 'runs at a time (child processes)', '1')
+    .option('--runs-root <dir>', 'where the runs go (default runs/<profile>)')
+    .option('-o, --out <dir>', 'where the tables go (default results/<profile>)')
+    .option('-q, --quiet', 'no progress lines')
+    .addHelpText(
+      'after',
+      `
+Profiles:
+  ci     LeNets on 10,000 MNIST images, 1 epoch, three losses, one seed (a few minutes; CI regression)
+  cpu    the MNIST rows under a reduced budget that finishes here in about two hours, 3 seeds
+  paper  the paper's recipes in full (for a GPU or a long CPU run)
+
+Examples:
+  ctc reproduce --profile ci --jobs 2
+  ctc reproduce --profile cpu --seeds 1,2,3 --jobs 2
+  ctc compare --baseline results/ci/baseline.json --current results/ci/accuracy.json --tolerance 1`,
+    )
+    .action(async (flags) => {
+      process.exitCode = await reproduceCommand(flags);
     });
 
   return program;

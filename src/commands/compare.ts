@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { findRegressions, type AccuracyTable } from '../report/tables.js';
 
 export function readTable(file: string, flag: string): AccuracyTable {
@@ -24,7 +25,8 @@ export function readTable(file: string, flag: string): AccuracyTable {
   return table;
 }
 
-export function compareCommand(flags: { baseline: string; current: string; tolerance: string }): number {
+export function compareCommand(flags: { baseline: string; current: string; tolerance: string; update?: boolean }): number {
+  if (flags.update) return updateBaseline(flags.baseline, flags.current);
   const tolerance = Number(flags.tolerance);
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new UserError(`--tolerance: expected a number ≥ 0, got '${flags.tolerance}'`);
   const baseline = readTable(flags.baseline, '--baseline');
@@ -40,4 +42,13 @@ export function compareCommand(flags: { baseline: string; current: string; toler
     process.stdout.write(`  ${r.key}: baseline ${r.baseline.toFixed(2)}, current ${now}\n`);
   }
   return 3;
+}
+
+/** `--update`: the current table becomes the baseline (an explicit, reviewed step, never automatic). */
+function updateBaseline(baselineFile: string, currentFile: string): number {
+  const current = readTable(currentFile, '--current');
+  const old = fs.existsSync(baselineFile) ? readTable(baselineFile, '--baseline') : null;
+  writeFileAtomic(baselineFile, `${JSON.stringify(current, null, 2)}\n`);
+  process.stdout.write(`baseline ${baselineFile} ${old ? 'replaced' : 'created'} from ${currentFile} (${current.rows.length} rows, commit ${current.commit})\n`);
+  return 0;
 }

@@ -61,15 +61,21 @@ export function readRunRecord(file: string): RunRecord {
   return { ...s, dir: path.dirname(file) };
 }
 
-export function evalTablesCommand(flags: { runs: string[]; out: string }): number {
-  const files = flags.runs.flatMap((r) => findSummaries(r));
-  if (files.length === 0) throw new UserError(`no finished runs (summary.json) under ${flags.runs.join(', ')}; train some with ctc train first`);
-  const table: AccuracyTable = { generatedAt: new Date().toISOString(), commit: gitCommit(), rows: accuracyRows(files.map(readRunRecord)) };
-  const out = path.resolve(flags.out);
-  writeFileAtomic(path.join(out, 'accuracy.json'), `${JSON.stringify(table, null, 2)}\n`);
-  writeFileAtomic(path.join(out, 'accuracy.csv'), toCsv(table));
+/** Gathers the summaries under `roots` and writes accuracy.{json,csv,md} into `out`. */
+export function writeTables(roots: string[], out: string, provenance?: Record<string, unknown>, quiet = false): AccuracyTable {
+  const files = roots.flatMap((r) => findSummaries(r));
+  if (files.length === 0) throw new UserError(`no finished runs (summary.json) under ${roots.join(', ')}; train some with ctc train first`);
+  const table: AccuracyTable = { generatedAt: new Date().toISOString(), commit: gitCommit(), rows: accuracyRows(files.map(readRunRecord)), provenance };
+  const dir = path.resolve(out);
+  writeFileAtomic(path.join(dir, 'accuracy.json'), `${JSON.stringify(table, null, 2)}\n`);
+  writeFileAtomic(path.join(dir, 'accuracy.csv'), toCsv(table));
   const md = toMarkdown(table);
-  writeFileAtomic(path.join(out, 'accuracy.md'), md);
-  process.stdout.write(`${md}\n${files.length} run(s) -> ${path.join(out, 'accuracy.{md,csv,json}')}\n`);
+  writeFileAtomic(path.join(dir, 'accuracy.md'), md);
+  if (!quiet) process.stdout.write(`${md}\n${files.length} run(s) -> ${path.join(dir, 'accuracy.{md,csv,json}')}\n`);
+  return table;
+}
+
+export function evalTablesCommand(flags: { runs: string[]; out: string }): number {
+  writeTables(flags.runs, flags.out);
   return 0;
 }

@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import YAML, { isMap, isScalar, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
@@ -16,7 +16,7 @@ import { LOSSES } from '../losses/index.js';
 import { DATASETS } from '../data/index.js';
 
 /** The project's configs/ folder (next to package.json), so bare names work from any directory. */
-export const CONFIGS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../configs');
+export const CONFIGS_DIR = path.join(PACKAGE_ROOT, 'configs');
 
 export interface LoadedConfig {
   config: Config;

@@ -1,4 +1,12 @@
-// Small descriptive statistics for accuracy tables: mean and sample standard deviation.
+// Statistics for accuracy tables: mean, sample standard deviation, a 95% confidence interval for
+// the mean (Student's t), and a paired t-test of one loss against softmax on the same seeds.
+// t distributions come from stdlib (well-kept numerical code), not from a hand-written series.
+
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const tCdf = require('@stdlib/stats-base-dists-t-cdf') as (x: number, dof: number) => number;
+const tQuantile = require('@stdlib/stats-base-dists-t-quantile') as (p: number, dof: number) => number;
 
 export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
@@ -9,4 +17,40 @@ export function std(values: number[]): number | undefined {
   if (values.length < 2) return undefined;
   const m = mean(values);
   return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
+}
+
+/** Half-width of the 95% confidence interval of the mean: t(0.975, n-1) * s / sqrt(n). */
+export function ci95HalfWidth(values: number[]): number | undefined {
+  const s = std(values);
+  if (s === undefined) return undefined;
+  return tQuantile(0.975, values.length - 1) * (s / Math.sqrt(values.length));
+}
+
+export interface PairedTest {
+  n: number;
+  meanDiff: number; // mean of (a - b)
+  t: number | null;
+  p: number | null; // two-sided
+}
+
+/** Paired t-test of a against b (same seeds, same order). p is null when it cannot be computed. */
+export function pairedTTest(a: number[], b: number[]): PairedTest {
+  if (a.length !== b.length) throw new RangeError(`pairedTTest: ${a.length} vs ${b.length} values`);
+  const diffs = a.map((v, i) => v - b[i]);
+  const n = diffs.length;
+  const meanDiff = n > 0 ? mean(diffs) : NaN;
+  const s = std(diffs);
+  if (s === undefined) return { n, meanDiff, t: null, p: null };
+  if (s === 0) return { n, meanDiff, t: null, p: meanDiff === 0 ? 1 : 0 };
+  const t = meanDiff / (s / Math.sqrt(n));
+  return { n, meanDiff, t, p: 2 * (1 - tCdf(Math.abs(t), n - 1)) };
+}
+
+export type Verdict = 'better' | 'worse' | 'no significant difference' | 'too few seeds';
+
+/** What the data supports at the 5% level, and no more. */
+export function verdict(test: PairedTest, alpha = 0.05): Verdict {
+  if (test.p === null) return 'too few seeds';
+  if (test.p >= alpha) return 'no significant difference';
+  return test.meanDiff > 0 ? 'better' : 'worse';
 }

@@ -1,19 +1,21 @@
-// Accuracy tables from run summaries: one row per (dataset, network, loss), ours as mean ± std
-// over seeds beside the paper's figure. Pure functions: the eval command does the I/O.
+// Accuracy tables from run summaries: one row per (dataset, network, loss, budget), ours as
+// mean ± std with a 95% interval over seeds beside the paper's figure, and each auxiliary loss
+// against softmax on the same seeds (paired t-test). Pure functions: the eval command does I/O.
 
 import { paperFigure } from './paper.js';
-import { mean, std } from './stats.js';
+import { ci95HalfWidth, mean, pairedTTest, std, verdict, type Verdict } from './stats.js';
 
 /** The fields of a run's summary.json that the tables read. */
 export interface RunRecord {
   dir: string;
-  dataset: { name: string; trainSize: number; testSize: number; source?: string };
+  dataset: { name: string; trainSize: number; testSize: number; source?: string; copy?: string };
   model: { name: string };
   loss: { name: string };
   seed: number;
   testAccuracy: number;
   epochs: number;
   iterations: number;
+  batchSize?: number;
   backend: { name: string };
 }
 
@@ -28,7 +30,15 @@ export interface AccuracyRow {
   min: number;
   max: number;
   deltaToPaper: number | null;
+  /** Half-width of the 95% confidence interval of the mean (null below two seeds). */
+  ci95: number | null;
+  /** This loss minus softmax on the seeds both have (null for softmax itself or without a softmax row). */
+  vsSoftmax: { n: number; meanDiff: number; p: number | null; verdict: Verdict } | null;
+  /** Identifies the training budget, part of the row key: `<iterations> it x <batch> on <train images>`. */
+  budget: string;
+  copies: string[];
   seeds: number[];
+  accuracies: number[]; // in seed order
   epochs: number[];
   iterations: number[];
   trainSize: number[];
@@ -39,18 +49,29 @@ export interface AccuracyTable {
   generatedAt: string;
   commit: string;
   rows: AccuracyRow[];
+  /** Set by `ctc reproduce`: profile, budgets, seeds, backend, commands, wall time. */
+  provenance?: Record<string, unknown>;
 }
 
 const LOSS_ORDER = ['softmax', 'center', 'contrastive-center'];
 const uniq = <T>(xs: T[]): T[] => [...new Set(xs)].sort();
 
+export function budgetOf(r: RunRecord): string {
+  return `${r.iterations} it x ${r.batchSize ?? '?'} on ${r.dataset.trainSize}`;
+}
+
+export function rowKey(r: { dataset: string; network: string; loss: string; budget: string }): string {
+  return `${r.dataset}/${r.network}/${r.loss} [${r.budget}]`;
+}
+
 export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
   const groups = new Map<string, RunRecord[]>();
   for (const r of runs) {
-    const key = [r.dataset.name, r.model.name, r.loss.name].join('\u0000');
+    const key = [r.dataset.name, r.model.name, r.loss.name, budgetOf(r)].join('\u0000');
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const rows = [...groups.values()].map((group): AccuracyRow => {
+  const rows = [...groups.values()].map((unsorted): AccuracyRow => {
+    const group = [...unsorted].sort((a, b) => a.seed - b.seed);
     const { dataset, model, loss } = group[0];
     const accs = group.map((r) => r.testAccuracy);
     const paper = paperFigure(dataset.name, model.name, loss.name)?.accuracy ?? null;
@@ -66,16 +87,35 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       min: Math.min(...accs),
       max: Math.max(...accs),
       deltaToPaper: paper === null ? null : m - paper,
-      seeds: group.map((r) => r.seed).sort((a, b) => a - b),
+      ci95: ci95HalfWidth(accs) ?? null,
+      vsSoftmax: null,
+      budget: budgetOf(group[0]),
+      copies: uniq(group.map((r) => r.dataset.copy ?? (r.dataset.name.startsWith('cifar') ? 'unknown' : 'official'))),
+      seeds: group.map((r) => r.seed),
+      accuracies: accs,
       epochs: uniq(group.map((r) => r.epochs)),
       iterations: uniq(group.map((r) => r.iterations)),
       trainSize: uniq(group.map((r) => r.dataset.trainSize)),
       backends: uniq(group.map((r) => r.backend.name)),
     };
   });
+  for (const row of rows) {
+    if (row.loss === 'softmax') continue;
+    const base = rows.find((r) => r.loss === 'softmax' && r.dataset === row.dataset && r.network === row.network && r.budget === row.budget);
+    if (!base) continue;
+    const seeds = row.seeds.filter((s) => base.seeds.includes(s));
+    const pick = (r: AccuracyRow) => seeds.map((s) => r.accuracies[r.seeds.indexOf(s)]);
+    const t = pairedTTest(pick(row), pick(base));
+    row.vsSoftmax = { n: t.n, meanDiff: t.meanDiff, p: t.p, verdict: verdict(t) };
+  }
   const lossRank = (l: string) => (LOSS_ORDER.includes(l) ? LOSS_ORDER.indexOf(l) : LOSS_ORDER.length);
   return rows.sort(
-    (a, b) => a.dataset.localeCompare(b.dataset) || a.network.localeCompare(b.network) || lossRank(a.loss) - lossRank(b.loss) || a.loss.localeCompare(b.loss),
+    (a, b) =>
+      a.dataset.localeCompare(b.dataset) ||
+      a.network.localeCompare(b.network) ||
+      a.budget.localeCompare(b.budget) ||
+      lossRank(a.loss) - lossRank(b.loss) ||
+      a.loss.localeCompare(b.loss),
   );
 }
 
@@ -85,38 +125,52 @@ export function toMarkdown(table: AccuracyTable): string {
   const lines = [
     '# Test accuracy (%): ours beside the paper',
     '',
-    `Generated ${table.generatedAt} at commit ${table.commit} by \`ctc eval\`. Ours: mean ± sample std over n seeds.`,
+    `Generated ${table.generatedAt} at commit ${table.commit} by \`${(table.provenance?.command as string | undefined) ?? 'ctc eval'}\`` +
+      (table.provenance ? ` (profile ${table.provenance.profile}, ${table.provenance.wallSeconds} s wall)` : '') +
+      '. Ours: mean ± sample std over n seeds, ' +
+      '95% CI of the mean (Student t); vs softmax: mean difference on the same seeds, two-sided paired t-test.',
     '',
-    '| dataset | network | loss | paper | ours | n | Δ to paper | epochs | iterations | train images | backend |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| dataset | network | loss | budget | paper | ours | n | 95% CI | Δ to paper | vs softmax | p | verdict | data | backend |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${f2(v)}`;
   for (const r of table.rows) {
     const ours = r.std === null ? f2(r.mean) : `${f2(r.mean)} ± ${f2(r.std)}`;
-    const delta = r.deltaToPaper === null ? '—' : `${r.deltaToPaper >= 0 ? '+' : ''}${f2(r.deltaToPaper)}`;
+    const ci = r.ci95 === null ? '—' : `${f2(r.mean - r.ci95)} – ${f2(r.mean + r.ci95)}`;
+    const vs = r.vsSoftmax;
     lines.push(
-      `| ${r.dataset} | ${r.network} | ${r.loss} | ${r.paper === null ? '—' : r.paper} | ${ours} | ${r.n} | ${delta} | ${r.epochs.join(', ')} | ${r.iterations.join(', ')} | ${r.trainSize.join(', ')} | ${r.backends.join(', ')} |`,
+      `| ${r.dataset} | ${r.network} | ${r.loss} | ${r.budget} | ${r.paper === null ? '—' : r.paper} | ${ours} | ${r.n} | ${ci} | ` +
+        `${r.deltaToPaper === null ? '—' : signed(r.deltaToPaper)} | ${vs ? signed(vs.meanDiff) : '—'} | ` +
+        `${vs && vs.p !== null ? vs.p.toFixed(3) : '—'} | ${vs ? vs.verdict : '—'} | ${r.copies.join(', ')} | ${r.backends.join(', ')} |`,
     );
   }
   return `${lines.join('\n')}\n`;
 }
 
 export function toCsv(table: AccuracyTable): string {
-  const header = 'dataset,network,loss,paper,mean,std,n,min,max,delta_to_paper,epochs,iterations,train_images,backends,seeds';
+  const header =
+    'dataset,network,loss,budget,paper,mean,std,n,ci95,min,max,delta_to_paper,vs_softmax,p,verdict,epochs,iterations,train_images,data,backends,seeds';
   const rows = table.rows.map((r) =>
     [
       r.dataset,
       r.network,
       r.loss,
+      r.budget,
       r.paper ?? '',
       r.mean,
       r.std ?? '',
       r.n,
+      r.ci95 ?? '',
       r.min,
       r.max,
       r.deltaToPaper ?? '',
+      r.vsSoftmax?.meanDiff ?? '',
+      r.vsSoftmax?.p ?? '',
+      r.vsSoftmax?.verdict ?? '',
       r.epochs.join(' '),
       r.iterations.join(' '),
       r.trainSize.join(' '),
+      r.copies.join(' '),
       r.backends.join(' '),
       r.seeds.join(' '),
     ].join(','),
@@ -132,7 +186,7 @@ export interface Regression {
 
 /** Rows of `current` more than `tolerance` points below `baseline`, or missing from it. */
 export function findRegressions(baseline: AccuracyRow[], current: AccuracyRow[], tolerance: number): Regression[] {
-  const key = (r: AccuracyRow) => `${r.dataset}/${r.network}/${r.loss}`;
+  const key = rowKey;
   const now = new Map(current.map((r) => [key(r), r]));
   const out: Regression[] = [];
   for (const b of baseline) {

@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+import { PACKAGE_ROOT } from './package-root.js';
+
+export { PACKAGE_ROOT };
 
 export function gitCommit(): string {
   try {

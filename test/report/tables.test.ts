@@ -11,6 +11,7 @@ const run = (loss: string, seed: number, acc: number): RunRecord => ({
   testAccuracy: acc,
   epochs: 1,
   iterations: 468,
+  batchSize: 128,
   backend: { name: 'wasm' },
 });
 
@@ -25,8 +26,9 @@ test('rows group seeds, compute mean ± sample std and the delta to the paper', 
   assert.ok(Math.abs((soft.deltaToPaper as number) + 0.3) < 1e-9);
   assert.equal(rows[1].std, null);
   const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows });
-  assert.match(md, /\| mnist \| lenetspp \| softmax \| 98\.8 \| 98\.50 ± 0\.71 \| 2 \| -0\.30 \|/);
-  assert.match(md, /\| contrastive-center \| 99\.17 \| 99\.00 \| 1 \| -0\.17 \|/);
+  // 95% CI: t(0.975, 1) = 12.706, s / sqrt(2) = 0.5 -> ± 6.35
+  assert.match(md, /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 98\.8 \| 98\.50 ± 0\.71 \| 2 \| 92\.15 – 104\.85 \| -0\.30 \| — \|/);
+  assert.match(md, /\| contrastive-center \| 468 it x 128 on 60000 \| 99\.17 \| 99\.00 \| 1 \| — \| -0\.17 \| \+1\.00 \| — \| too few seeds \|/);
   assert.equal(toCsv({ generatedAt: 'now', commit: 'abc', rows }).trim().split('\n').length, 3);
 });
 
@@ -35,7 +37,24 @@ test('regressions: beyond tolerance or missing rows', () => {
   assert.deepEqual(findRegressions(base, accuracyRows([run('softmax', 1, 97.6), run('center', 1, 99)]), 0.5), []);
   const r = findRegressions(base, accuracyRows([run('softmax', 1, 97.4)]), 0.5);
   assert.deepEqual(r.map((x) => [x.key, x.current]), [
-    ['mnist/lenetspp/softmax', 97.4],
-    ['mnist/lenetspp/center', null],
+    ['mnist/lenetspp/softmax [468 it x 128 on 60000]', 97.4],
+    ['mnist/lenetspp/center [468 it x 128 on 60000]', null],
   ]);
+});
+
+test('paired comparison with softmax uses the seeds both rows have, and budgets never mix', () => {
+  const other = { ...run('softmax', 1, 50), iterations: 10 };
+  const rows = accuracyRows([
+    run('softmax', 1, 98.0), run('softmax', 2, 98.2), run('softmax', 3, 98.1),
+    run('center', 1, 98.3), run('center', 2, 98.6), run('center', 3, 98.5), run('center', 4, 90),
+    other,
+  ]);
+  assert.equal(rows.length, 3);
+  const center = rows.find((r) => r.loss === 'center' && r.budget.startsWith('468')) as (typeof rows)[number];
+  assert.equal(center.n, 4);
+  assert.equal(center.vsSoftmax?.n, 3);
+  // diffs 0.3, 0.4, 0.4: mean 0.3667, s = 0.0577, t = 11.0, p = 0.0082
+  assert.ok(Math.abs((center.vsSoftmax?.meanDiff as number) - 0.366667) < 1e-5);
+  assert.ok(Math.abs((center.vsSoftmax?.p as number) - 0.00816) < 1e-4);
+  assert.equal(center.vsSoftmax?.verdict, 'better');
 });

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listProfiles, loadProfile, planRuns } from '../../src/reproduce/profile.js';
+import { parseSeeds } from '../../src/commands/reproduce.js';
+
+test('the shipped profiles load and expand into runs', () => {
+  assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'paper']);
+  const ci = planRuns(loadProfile('ci'));
+  assert.equal(ci.length, 3);
+  assert.deepEqual(ci[0].sets, ['dataset.trainLimit=10000', 'train.epochs=1', 'train.batchSize=32', 'seed=1']);
+  const cpu = planRuns(loadProfile('cpu'), [4, 5]);
+  assert.equal(cpu.length, 9 * 2);
+  assert.ok(cpu.every((r) => r.seed === 4 || r.seed === 5));
+});
+
+test('profile and seed errors are one clear line', () => {
+  assert.throws(() => loadProfile('cpuu'), /unknown profile 'cpuu' \(did you mean 'cpu'\?\)/);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ctc-prof-')), 'p.yaml');
+  fs.writeFileSync(file, 'name: x\ndescription: y\nseeds: []\ngroups: [{configs: [mnist-lenets-softmax]}]\n');
+  assert.throws(() => loadProfile(file), /p\.yaml: seeds: /);
+  fs.writeFileSync(file, 'name: x\ndescription: y\nseeds: [1]\ngroups: [{configs: [nope]}]\n');
+  assert.throws(() => loadProfile(file), /config 'nope' is not in/);
+  assert.deepEqual(parseSeeds('1, 2,3'), [1, 2, 3]);
+  assert.throws(() => parseSeeds('1,x'), /--seeds: expected a comma-separated list of integers/);
+});
