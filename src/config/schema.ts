@@ -28,6 +28,13 @@ export const configSchema = z
         path: z.string().min(1).optional(),
         trainLimit: positiveInt.optional(),
         testLimit: positiveInt.optional(),
+        /** Subtract the per-pixel mean of the training set (ResNet-20 on CIFAR-10). */
+        subtractMean: z.boolean().default(false),
+        /** Training-time augmentation: zero-pad `pad` pixels then a random crop, random horizontal flips. */
+        augment: z
+          .object({ pad: z.number().int().min(0).max(16).default(4), flip: z.boolean().default(true) })
+          .strict()
+          .optional(),
       })
       .strict(),
     /** Model options other than `name` are checked by the model's own spec (src/models). */

@@ -19,6 +19,11 @@ const SCALE_FNS: Record<InputScaling, (p: number) => number> = {
   unit: (p) => p / 255,
 };
 
+/** The scaling of one (possibly fractional) pixel value, e.g. a per-pixel mean. */
+export function scaleValue(p: number, scaling: InputScaling): number {
+  return SCALE_FNS[scaling](p);
+}
+
 /** One float per byte value, so scaling a batch is a table lookup per pixel. */
 const LOOKUP = new Map<InputScaling, Float32Array>();
 function lookupTable(scaling: InputScaling): Float32Array {

@@ -3,6 +3,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { evalBatches, makeBatch, type InputScaling } from '../data/batches.js';
+import type { Preprocessor } from '../train/preprocess.js';
 import type { Split } from '../data/types.js';
 
 export interface EvalResult {
@@ -18,14 +19,14 @@ export async function evaluate(
   split: Split,
   scaling: InputScaling,
   imageShape: [number, number, number],
-  opts: { batchSize: number; keepFeatures?: boolean },
+  opts: { batchSize: number; keepFeatures?: boolean; preprocess?: Preprocessor },
 ): Promise<EvalResult> {
   let correct = 0;
   const featureDim = model.outputs[0].shape[1] as number;
   const features = opts.keepFeatures ? new Float32Array(split.count * featureDim) : undefined;
   let row = 0;
   for (const indices of evalBatches(split, opts.batchSize)) {
-    const batch = makeBatch(split, indices, scaling, imageShape);
+    const batch = opts.preprocess ? opts.preprocess.inputs(split, indices) : makeBatch(split, indices, scaling, imageShape);
     const [predicted, feats] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [indices.length, ...imageShape]);
       const [f, logits] = model.apply(x, { training: false }) as tf.Tensor[];

@@ -12,6 +12,7 @@ import type { Dataset } from '../data/types.js';
 import { UserError } from '../errors.js';
 import { buildModel, getModelSpec } from '../models/index.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
+import { Preprocessor } from '../train/preprocess.js';
 import { runPaths } from '../train/run-dir.js';
 import { evaluate, type EvalResult } from './accuracy.js';
 
@@ -51,6 +52,7 @@ export async function evaluateRun(
     const centers = centersTensor ? ((await centersTensor.data()) as Float32Array) : null;
     const result = await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, {
       batchSize: config.eval.batchSize,
+      preprocess: new Preprocessor(dataset, spec.inputScaling, config.dataset, 0),
       keepFeatures: opts.keepFeatures,
     });
     return { dir: paths.dir, config, dataset, backend, iteration: meta.iteration, result, centers };

@@ -10,7 +10,7 @@ import pino from 'pino';
 import YAML from 'yaml';
 import { initBackend, type BackendChoice } from '../backend/index.js';
 import type { Config } from '../config/schema.js';
-import { BatchStream, makeBatch } from '../data/batches.js';
+import { BatchStream } from '../data/batches.js';
 import { loadDataset } from '../data/index.js';
 import { evaluate } from '../eval/accuracy.js';
 import { UserError } from '../errors.js';
@@ -23,6 +23,7 @@ import { loadGoodCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Sgd } from './optimizer.js';
 import { Progress } from './progress.js';
 import { lockRunDir, prepareRunDir, runPaths } from './run-dir.js';
+import { Preprocessor } from './preprocess.js';
 import { learningRate } from './schedule.js';
 import { trainStep, type StepTerms } from './step.js';
 import { buildSummary, type EpochRecord, type Summary } from './summary.js';
@@ -56,6 +57,7 @@ interface LoopState {
   elapsed: number;
   meter: Meter;
   lrScale: number;
+  augmentRng: ReturnType<Preprocessor['getState']>;
 }
 
 const LOG_EVERY = 20;
@@ -66,7 +68,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
   const backend = await initBackend(req.backend);
   const dataset = await loadDataset(cfg.dataset.name, cfg.dataset);
   const seeds = new Rng(cfg.seed);
-  const [modelSeed, lossSeed, dataSeed] = [seeds.seed(), seeds.seed(), seeds.seed()];
+  const [modelSeed, lossSeed, dataSeed, augmentSeed] = [seeds.seed(), seeds.seed(), seeds.seed(), seeds.seed()];
   const spec = getModelSpec(cfg.model.name);
   const { name: modelName, ...modelOptions } = cfg.model;
   const model = buildModel(modelName, { inputShape: dataset.imageShape, numClasses: dataset.numClasses, seed: modelSeed }, modelOptions);
@@ -85,6 +87,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
   });
   try {
     const stream = new BatchStream(dataset.train, { batchSize: cfg.train.batchSize, seed: dataSeed, shuffle: true });
+    const preprocess = new Preprocessor(dataset, spec.inputScaling, cfg.dataset, augmentSeed);
     const perEpoch = stream.batchesPerEpoch;
     const total = cfg.train.iterations ?? (cfg.train.epochs as number) * perEpoch;
     const epochs = Math.ceil(total / perEpoch);
@@ -96,6 +99,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       elapsed: 0,
       meter: { window: emptySums(), epoch: emptySums() },
       lrScale: 1,
+      augmentRng: preprocess.getState(),
     };
 
     const tensorsToSave = (): Record<string, tf.Tensor> => {
@@ -119,6 +123,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       tf.dispose([...tensors.values()]);
       state = meta.state as unknown as LoopState;
       stream.setState(state.stream);
+      preprocess.setState(state.augmentRng);
       iteration = meta.iteration;
       dropMetricsAfter(paths.metrics, iteration);
       progress.note(`resuming ${paths.dir} at iteration ${iteration}/${total}`);
@@ -133,6 +138,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
     const checkpoint = async (dir: string) => {
       state.stream = stream.getState();
+      state.augmentRng = preprocess.getState();
       state.elapsed = elapsed();
       await saveCheckpoint(dir, tensorsToSave(), { epoch: Math.floor(iteration / perEpoch), iteration, state: { ...state } });
     };
@@ -145,7 +151,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     while (iteration < total) {
       const lr = learningRate(cfg.train.schedule, cfg.train.lr, iteration) * state.lrScale;
       const { indices } = stream.nextBatch();
-      const batch = makeBatch(dataset.train, indices, spec.inputScaling, dataset.imageShape);
+      const batch = preprocess.train(indices);
       const x = tf.tensor(batch.x, imagesShape);
       const y = tf.tensor1d(batch.y, 'int32');
       const step = await trainStep(model, loss, sgd, x, y, lr).finally(() => tf.dispose([x, y]));
@@ -192,7 +198,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         const epoch = Math.ceil(iteration / perEpoch);
         const result =
           epoch % cfg.eval.every === 0 || iteration === total
-            ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize })
+            ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize, preprocess })
             : null;
         const e = state.meter.epoch;
         const record: EpochRecord = {
