@@ -84,7 +84,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
 }
 
 function runDir(root: string, run: PlannedRun): string {
-  return path.join(root, run.config.replace(/\.yaml$/, ''), `seed-${run.seed}`);
+  return path.join(root, run.folder, `seed-${run.seed}`);
 }
 
 function trainArgs(run: PlannedRun, profile: Profile, dir: string): string[] {

@@ -10,7 +10,7 @@ export interface RunRecord {
   dir: string;
   dataset: { name: string; trainSize: number; testSize: number; source?: string; copy?: string };
   model: { name: string };
-  loss: { name: string };
+  loss: { name: string; lambda?: number; reduction?: string; centerUpdate?: string };
   seed: number;
   testAccuracy: number;
   epochs: number;
@@ -56,6 +56,17 @@ export interface AccuracyTable {
 const LOSS_ORDER = ['softmax', 'center', 'contrastive-center'];
 const uniq = <T>(xs: T[]): T[] => [...new Set(xs)].sort();
 
+const DEFAULT_LAMBDA: Record<string, number> = { center: 0.01, 'contrastive-center': 1 };
+
+/** The loss name, plus the settings that differ from the project defaults, e.g. `contrastive-center [reduction=sum]`. */
+export function lossLabel(loss: RunRecord['loss']): string {
+  const notes: string[] = [];
+  if (loss.lambda !== undefined && DEFAULT_LAMBDA[loss.name] !== undefined && loss.lambda !== DEFAULT_LAMBDA[loss.name]) notes.push(`lambda=${loss.lambda}`);
+  if (loss.reduction && loss.reduction !== 'mean') notes.push(`reduction=${loss.reduction}`);
+  if (loss.centerUpdate && loss.centerUpdate !== 'sgd') notes.push(`centerUpdate=${loss.centerUpdate}`);
+  return notes.length ? `${loss.name} [${notes.join(', ')}]` : loss.name;
+}
+
 export function budgetOf(r: RunRecord): string {
   return `${r.iterations} it x ${r.batchSize ?? '?'} on ${r.dataset.trainSize}`;
 }
@@ -67,7 +78,7 @@ export function rowKey(r: { dataset: string; network: string; loss: string; budg
 export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
   const groups = new Map<string, RunRecord[]>();
   for (const r of runs) {
-    const key = [r.dataset.name, r.model.name, r.loss.name, budgetOf(r)].join('\u0000');
+    const key = [r.dataset.name, r.model.name, lossLabel(r.loss), budgetOf(r)].join('\u0000');
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const rows = [...groups.values()].map((unsorted): AccuracyRow => {
@@ -79,7 +90,7 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
     return {
       dataset: dataset.name,
       network: model.name,
-      loss: loss.name,
+      loss: lossLabel(loss),
       paper,
       n: accs.length,
       mean: m,
@@ -108,7 +119,10 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
     const t = pairedTTest(pick(row), pick(base));
     row.vsSoftmax = { n: t.n, meanDiff: t.meanDiff, p: t.p, verdict: verdict(t) };
   }
-  const lossRank = (l: string) => (LOSS_ORDER.includes(l) ? LOSS_ORDER.indexOf(l) : LOSS_ORDER.length);
+  const lossRank = (l: string) => {
+    const name = l.split(' ')[0];
+    return LOSS_ORDER.includes(name) ? LOSS_ORDER.indexOf(name) : LOSS_ORDER.length;
+  };
   return rows.sort(
     (a, b) =>
       a.dataset.localeCompare(b.dataset) ||

@@ -29,6 +29,8 @@ const profileSchema = z
             configs: z.array(z.string()).min(1),
             /** `--set` overrides for every run of the group: the budget. */
             set: z.record(scalar).default({}),
+            /** Suffix of the run folders (`<config>-<tag>/seed-N`), needed when a config appears in two groups. */
+            tag: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
             /** Skip the group (with this reason) when its dataset is missing, instead of failing. */
             optional: z.string().optional(),
           })
@@ -42,6 +44,7 @@ export type Profile = z.infer<typeof profileSchema> & { file: string };
 
 export interface PlannedRun {
   config: string; // bare name in configs/
+  folder: string; // run folder name: the config name, plus the group's tag
   seed: number;
   sets: string[]; // key=value, seed included
   group: number;
@@ -68,8 +71,12 @@ export function loadProfile(nameOrPath: string): Profile {
     const issue = parsed.error.issues[0];
     throw new UserError(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
+  const folders = new Set<string>();
   for (const g of parsed.data.groups) {
     for (const c of g.configs) {
+      const folder = `${c.replace(/\.yaml$/, '')}${g.tag ? `-${g.tag}` : ''}`;
+      if (folders.has(folder)) throw new UserError(`${file}: config '${c}' appears in two groups with the same folder; give one group a tag`);
+      folders.add(folder);
       if (!fs.existsSync(path.join(CONFIGS_DIR, c.endsWith('.yaml') ? c : `${c}.yaml`))) throw new UserError(`${file}: config '${c}' is not in ${CONFIGS_DIR}`);
     }
   }
@@ -83,7 +90,8 @@ export function planRuns(profile: Profile, seeds?: number[]): PlannedRun[] {
     for (const config of g.configs) {
       for (const seed of seeds ?? profile.seeds) {
         const sets = [...Object.entries(g.set).map(([k, v]) => `${k}=${v}`), `seed=${seed}`];
-        out.push({ config: config.endsWith('.yaml') ? config : `${config}.yaml`, seed, sets, group });
+        const name = config.replace(/\.yaml$/, '');
+        out.push({ config: `${name}.yaml`, folder: g.tag ? `${name}-${g.tag}` : name, seed, sets, group });
       }
     }
   });

@@ -58,3 +58,11 @@ test('paired comparison with softmax uses the seeds both rows have, and budgets 
   assert.ok(Math.abs((center.vsSoftmax?.p as number) - 0.00816) < 1e-4);
   assert.equal(center.vsSoftmax?.verdict, 'better');
 });
+
+test('loss settings that differ from the defaults label the row and keep it apart', () => {
+  const sum = { ...run('contrastive-center', 1, 95), loss: { name: 'contrastive-center', lambda: 1, reduction: 'sum', centerUpdate: 'sgd' } };
+  const rows = accuracyRows([run('softmax', 1, 98), run('contrastive-center', 1, 97), sum]);
+  assert.deepEqual(rows.map((r) => r.loss), ['softmax', 'contrastive-center', 'contrastive-center [reduction=sum]']);
+  assert.equal(rows[2].paper, 99.17);
+  assert.equal(rows[2].vsSoftmax?.meanDiff, -3);
+});
