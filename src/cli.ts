@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { BACKEND_CHOICES } from './backend/index.js';
 import { compareCommand } from './commands/compare.js';
+import { registerDataCommand } from './commands/data.js';
 import { evalRunCommand, evalTablesCommand } from './commands/eval.js';
 import { registerPlotCommand } from './commands/plot.js';
 import { reproduceCommand } from './commands/reproduce.js';
@@ -21,7 +22,7 @@ const CONFIG_HELP = `
 Config (YAML; unknown keys are errors):
   name                 run name (runs/<name>/seed-<seed>/)            default experiment
   seed                 one seed for data order, init and centers      default 1
-  dataset.name         mnist | fashion-mnist
+  dataset.name         mnist | fashion-mnist | cifar10 | imagefolder
   dataset.path         folder with the dataset files                  default: bundled / system copy
   dataset.trainLimit   use the first N training images                default all
   dataset.testLimit    use the first N test images                    default all
@@ -135,6 +136,8 @@ Examples:
     .action(async (flags) => {
       process.exitCode = await reproduceCommand(flags);
     });
+
+  registerDataCommand(program);
 
   return program;
 }

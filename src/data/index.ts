@@ -3,6 +3,8 @@
 
 import { UserError } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { loadCifar10 } from './cifar.js';
+import { loadImageFolder } from './imagefolder.js';
 import { loadFashionMnist, loadMnist } from './mnist.js';
 import type { Dataset, DatasetOptions } from './types.js';
 
@@ -13,6 +15,8 @@ export type DatasetLoader = (opts: DatasetOptions) => Dataset | Promise<Dataset>
 export const DATASETS: Record<string, DatasetLoader> = {
   mnist: loadMnist,
   'fashion-mnist': loadFashionMnist,
+  cifar10: (opts) => loadCifar10(opts),
+  imagefolder: (opts) => loadImageFolder(opts),
 };
 
 export async function loadDataset(name: string, opts: DatasetOptions = {}): Promise<Dataset> {

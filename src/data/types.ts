@@ -23,6 +23,14 @@ export interface DatasetIdentity {
   /** Sizes after trainLimit/testLimit. */
   trainSize: number;
   testSize: number;
+  /**
+   * Which copy of the data a run used, where a dataset has several: 'official', or
+   * 'jpeg-copy' / 'png-copy' for CIFAR-10 rebuilt by `ctc data import` from image files
+   * (JPEG pixels differ slightly from the official ones, so accuracies are not comparable).
+   */
+  copy?: string;
+  /** For an imported copy: what it was imported from, that input's sha256, and when. */
+  importedFrom?: { path: string; sha256: string; at: string };
 }
 
 export interface Dataset {

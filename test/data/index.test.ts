@@ -19,7 +19,7 @@ test('didYouMean suggests close names only', () => {
 });
 
 test('the registry knows mnist and fashion-mnist', () => {
-  assert.deepEqual(Object.keys(DATASETS).sort(), ['fashion-mnist', 'mnist']);
+  assert.deepEqual(Object.keys(DATASETS).sort(), ['cifar10', 'fashion-mnist', 'imagefolder', 'mnist']);
 });
 
 test('loadDataset loads by name and rejects unknown names with a hint', async () => {
@@ -30,7 +30,7 @@ test('loadDataset loads by name and rejects unknown names with a hint', async ()
     loadDataset('mnsit'),
     (err: unknown) =>
       err instanceof UserError &&
-      err.message === 'unknown dataset "mnsit" (did you mean "mnist"?); known: mnist, fashion-mnist',
+      err.message === 'unknown dataset "mnsit" (did you mean "mnist"?); known: mnist, fashion-mnist, cifar10, imagefolder',
   );
   await assert.rejects(loadDataset('toString'), (err: unknown) => err instanceof UserError && !/did you mean/.test(err.message));
 });
