@@ -19,8 +19,8 @@ export interface Result {
   stderr: string;
 }
 
-export function ctc(args: string[], cwd: string): Result {
-  const r = spawnSync(process.execPath, [CTC, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+export function ctc(args: string[], cwd: string, env: Record<string, string> = {}): Result {
+  const r = spawnSync(process.execPath, [CTC, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true', ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
