@@ -119,6 +119,7 @@ Examples:
     .option('-j, --jobs <n>', 'runs at a time (child processes)', '1')
     .option('--runs-root <dir>', 'where the runs go (default runs/<profile>)')
     .option('-o, --out <dir>', 'where the tables go (default results/<profile>)')
+    .option('--only <names>', 'only runs whose config name contains one of these (comma-separated)')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
       'after',
@@ -131,6 +132,7 @@ Profiles:
 Examples:
   ctc reproduce --profile ci --jobs 2
   ctc reproduce --profile cpu --seeds 1,2,3 --jobs 2
+  ctc reproduce --profile cpu --only mnist-lenets- --jobs 2   # just the LeNets rows
   ctc compare --baseline results/ci/baseline.json --current results/ci/accuracy.json --tolerance 1`,
     )
     .action(async (flags) => {

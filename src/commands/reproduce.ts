@@ -17,6 +17,7 @@ export interface ReproduceFlags {
   jobs: string;
   runsRoot?: string;
   out?: string;
+  only?: string;
   quiet?: boolean;
 }
 
@@ -36,7 +37,9 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   const seeds = parseSeeds(flags.seeds);
   const runsRoot = path.resolve(flags.runsRoot ?? path.join('runs', profile.name));
   const out = path.resolve(flags.out ?? path.join('results', profile.name));
-  const plan = planRuns(profile, seeds);
+  const only = flags.only?.split(',').map((s) => s.trim());
+  const plan = planRuns(profile, seeds).filter((r) => !only || only.some((o) => r.folder.includes(o)));
+  if (plan.length === 0) throw new UserError(`--only ${flags.only}: no run of profile ${profile.name} matches`);
   const say = (line: string) => flags.quiet || process.stderr.write(`${line}\n`);
   say(`profile ${profile.name}: ${plan.length} run(s), ${jobs} at a time, backend ${profile.backend}; runs in ${runsRoot}`);
 

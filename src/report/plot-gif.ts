@@ -7,6 +7,8 @@ import type { FeatureFrame } from './plot-frames.js';
 import { featureFigureSpec } from './plot-specs.js';
 import { renderSvg, svgToPixels } from './plot-render.js';
 
+const FRAME_SCALE = 1.5; // about 700 px wide: readable text, small file
+
 export interface AnimationOptions {
   classNames: string[];
   label: string; // e.g. the loss name
@@ -30,10 +32,11 @@ export async function animateFrames(frames: FeatureFrame[], opts: AnimationOptio
       label: `${opts.label}, epoch ${f.epoch}`,
       testAccuracy: f.testAccuracy ?? undefined,
       note: f.dim > 2 ? `PCA of ${f.dim}-D features, fitted per frame` : undefined,
+      axisTitles: f.dim > 2 ? ['PC1', 'PC2'] : undefined,
       domain,
       maxPoints: Infinity,
     });
-    images.push(svgToPixels(await renderSvg(featureFigureSpec([panel])), 1));
+    images.push(svgToPixels(await renderSvg(featureFigureSpec([panel])), FRAME_SCALE));
   }
   // Titles differ in length between frames; every frame goes on a canvas of the largest size.
   const width = Math.max(...images.map((i) => i.width));
