@@ -68,6 +68,8 @@ export const configSchema = z
         /** Evaluate on the test set every this many epochs (and always at the end). */
         every: positiveInt.default(1),
         batchSize: positiveInt.max(65536).default(500),
+        /** Save the test features at each evaluation (runs/<..>/frames/) for `ctc plot --animate`. */
+        frames: z.boolean().default(false),
       })
       .strict()
       .default({}),

@@ -17,6 +17,15 @@ export interface RunRecord {
   iterations: number;
   batchSize?: number;
   backend: { name: string };
+  featureMetrics?: { raw: FeatureScores; normalized: FeatureScores };
+}
+
+/** The feature metrics a table shows (src/eval/feature-metrics.ts defines them). */
+export interface FeatureScores {
+  intraInterRatio: number;
+  fisherRatio: number;
+  daviesBouldin: number;
+  ncmAccuracy: number;
 }
 
 export interface AccuracyRow {
@@ -39,6 +48,8 @@ export interface AccuracyRow {
   copies: string[];
   seeds: number[];
   accuracies: number[]; // in seed order
+  /** Means over the seeds that have feature metrics (null when none has). */
+  features: { n: number; raw: FeatureScores; normalized: FeatureScores } | null;
   epochs: number[];
   iterations: number[];
   trainSize: number[];
@@ -104,6 +115,7 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       copies: uniq(group.map((r) => r.dataset.copy ?? (r.dataset.name.startsWith('cifar') ? 'unknown' : 'official'))),
       seeds: group.map((r) => r.seed),
       accuracies: accs,
+      features: meanScores(group),
       epochs: uniq(group.map((r) => r.epochs)),
       iterations: uniq(group.map((r) => r.iterations)),
       trainSize: uniq(group.map((r) => r.dataset.trainSize)),
@@ -133,6 +145,42 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
   );
 }
 
+const SCORE_KEYS = ['intraInterRatio', 'fisherRatio', 'daviesBouldin', 'ncmAccuracy'] as const;
+
+function meanScores(group: RunRecord[]): AccuracyRow['features'] {
+  const scored = group.filter((r) => r.featureMetrics?.raw && r.featureMetrics?.normalized);
+  if (scored.length === 0) return null;
+  const avg = (kind: 'raw' | 'normalized') =>
+    Object.fromEntries(SCORE_KEYS.map((k) => [k, mean(scored.map((r) => (r.featureMetrics as NonNullable<RunRecord['featureMetrics']>)[kind][k] ?? NaN))])) as unknown as FeatureScores;
+  return { n: scored.length, raw: avg('raw'), normalized: avg('normalized') };
+}
+
+/** The second table: compactness and separation of the test features, raw (L2-normalised). */
+export function featureTableMarkdown(rows: AccuracyRow[]): string[] {
+  const scored = rows.filter((r) => r.features);
+  if (scored.length === 0) return [];
+  const both = (r: AccuracyRow, k: (typeof SCORE_KEYS)[number], digits: number) => {
+    const f = r.features as NonNullable<AccuracyRow['features']>;
+    return `${f.raw[k].toFixed(digits)} (${f.normalized[k].toFixed(digits)})`;
+  };
+  return [
+    '',
+    '## Feature compactness and separation (test set)',
+    '',
+    'From the class means of the test features themselves; raw features, L2-normalised in parentheses; mean over n seeds. ' +
+      'intra/inter: mean distance to the own class mean over mean distance between class means (lower is better); ' +
+      'Fisher: tr(Sb)/tr(Sw) (higher is better); DB: Davies–Bouldin (lower is better); NCM: nearest-class-mean accuracy, %.',
+    '',
+    '| dataset | network | loss | budget | n | intra/inter | Fisher | DB | NCM |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...scored.map(
+      (r) =>
+        `| ${r.dataset} | ${r.network} | ${r.loss} | ${r.budget} | ${(r.features as NonNullable<AccuracyRow['features']>).n} | ` +
+        `${both(r, 'intraInterRatio', 3)} | ${both(r, 'fisherRatio', 2)} | ${both(r, 'daviesBouldin', 2)} | ${both(r, 'ncmAccuracy', 2)} |`,
+    ),
+  ];
+}
+
 const f2 = (v: number) => v.toFixed(2);
 
 export function toMarkdown(table: AccuracyTable): string {
@@ -158,6 +206,7 @@ export function toMarkdown(table: AccuracyTable): string {
         `${vs && vs.p !== null ? vs.p.toFixed(3) : '—'} | ${vs ? vs.verdict : '—'} | ${r.copies.join(', ')} | ${r.backends.join(', ')} |`,
     );
   }
+  lines.push(...featureTableMarkdown(table.rows));
   return `${lines.join('\n')}\n`;
 }
 

@@ -5,6 +5,7 @@
 // ends with exactly the numbers of an uninterrupted one.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import pino from 'pino';
 import YAML from 'yaml';
@@ -13,6 +14,9 @@ import type { Config } from '../config/schema.js';
 import { BatchStream } from '../data/batches.js';
 import { loadDataset } from '../data/index.js';
 import { evaluate } from '../eval/accuracy.js';
+import { featureMetrics, type FeatureMetricsResult } from '../eval/feature-metrics.js';
+import { writeFeatureFrame } from '../report/plot-frames.js';
+import type { Dataset } from '../data/types.js';
 import { UserError } from '../errors.js';
 import { createLoss } from '../losses/index.js';
 import { buildModel, featureDimOf, getModelSpec } from '../models/index.js';
@@ -145,6 +149,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     const metric = (line: Record<string, unknown>) => fs.appendFileSync(paths.metrics, `${JSON.stringify(line)}\n`);
 
     const imagesShape = [cfg.train.batchSize, ...dataset.imageShape];
+    let finalFeatures: { features: Float32Array; centers: Float32Array | null; accuracy: number } | null = null;
     let lastCheckpoint = Date.now();
     let windowStart = Date.now();
     progress.start(total, iteration, epochs, Math.min(epochs, Math.floor(iteration / perEpoch) + 1));
@@ -196,10 +201,20 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
 
       if (epochDone) {
         const epoch = Math.ceil(iteration / perEpoch);
+        const final = iteration === total;
         const result =
-          epoch % cfg.eval.every === 0 || iteration === total
-            ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize, preprocess })
+          epoch % cfg.eval.every === 0 || final
+            ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, {
+                batchSize: cfg.eval.batchSize,
+                preprocess,
+                keepFeatures: final || cfg.eval.frames,
+              })
             : null;
+        if (result?.features) {
+          const centers = loss.centers ? ((await loss.centers.data()) as Float32Array) : null;
+          if (cfg.eval.frames) writeFeatureFrame(paths.dir, epoch, result.features, dataset.test.labels, centers, { testAccuracy: result.accuracy });
+          if (final) finalFeatures = { features: result.features, centers, accuracy: result.accuracy };
+        }
         const e = state.meter.epoch;
         const record: EpochRecord = {
           epoch,
@@ -257,6 +272,15 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       machine: machine(),
       finalAccuracy: last.testAccuracy as number,
     });
+    if (finalFeatures) {
+      summary.featureMetrics = {
+        checkpoint: 'last',
+        iteration: total,
+        testAccuracy: finalFeatures.accuracy,
+        ...featureMetrics(finalFeatures.features, dataset.test.labels, dataset.numClasses),
+      };
+      if (featureDimOf(model) === 2) await plotFeatures(paths.dir, dataset, cfg.loss.name, finalFeatures, summary.featureMetrics, progress);
+    }
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     logger.info({ event: 'complete', testAccuracy: summary.testAccuracy }, 'complete');
     return { status: 'complete', summary };
@@ -283,4 +307,31 @@ function dropMetricsAfter(file: string, iteration: number): void {
       }
     });
   writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
+}
+
+/** 2-D features are plotted at the end of a run (features.png, .svg), as in the paper's figure. */
+async function plotFeatures(
+  dir: string,
+  dataset: Dataset,
+  lossName: string,
+  final: { features: Float32Array; centers: Float32Array | null; accuracy: number },
+  metrics: FeatureMetricsResult,
+  progress: Progress,
+): Promise<void> {
+  try {
+    const { featureScatter } = await import('../report/plot.js'); // Vega loads only when plotting
+    const rendered = await featureScatter({
+      features: final.features,
+      labels: dataset.test.labels,
+      centers: final.centers,
+      classNames: dataset.classNames,
+      label: lossName,
+      testAccuracy: final.accuracy,
+      metrics,
+    });
+    writeFileAtomic(path.join(dir, 'features.png'), rendered.png);
+    writeFileAtomic(path.join(dir, 'features.svg'), rendered.svg);
+  } catch (err) {
+    progress.note(`warning: could not draw the feature plot (${(err as Error).message}); ctc plot --run ${dir} retries`);
+  }
 }

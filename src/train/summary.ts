@@ -3,6 +3,7 @@
 
 import type { BackendInfo } from '../backend/index.js';
 import type { DatasetIdentity } from '../data/types.js';
+import type { FeatureMetricsResult } from '../eval/feature-metrics.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -38,6 +39,8 @@ export interface Summary {
   finishedAt: string;
   history: EpochRecord[];
   config: Record<string, unknown>;
+  /** Compactness and separation of the final test features (src/eval/feature-metrics.ts). */
+  featureMetrics?: FeatureMetricsResult & { checkpoint: string; iteration: number; testAccuracy: number };
 }
 
 export function buildSummary(a: {

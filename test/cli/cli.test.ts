@@ -23,6 +23,8 @@ test('train a tiny LeNets run, then tables and compare', () => {
   assert.equal(summary.backend.name, 'wasm');
   assert.equal(summary.dataset.trainSize, 640);
   assert.ok(summary.testAccuracy > 10 && summary.testAccuracy <= 100);
+  assert.ok(summary.featureMetrics.raw.ncmAccuracy > 0 && summary.featureMetrics.normalized.fisherRatio > 0);
+  assert.ok(!fs.existsSync(path.join(dir, 'runs/a/features.png')), '500-d features are not plotted automatically');
 
   const again = ctc(['train', '--config', 'mnist-lenets-softmax.yaml', ...SMALL, '--set', 'train.epochs=1', '--out', 'runs/a'], dir);
   assert.ok(isCleanError(again), again.stderr);

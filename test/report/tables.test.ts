@@ -66,3 +66,18 @@ test('loss settings that differ from the defaults label the row and keep it apar
   assert.equal(rows[2].paper, 99.17);
   assert.equal(rows[2].vsSoftmax?.meanDiff, -3);
 });
+
+test('a second table shows the feature metrics averaged over the seeds that have them', () => {
+  const scores = (ratio: number) => ({ intraInterRatio: ratio, fisherRatio: 4, daviesBouldin: 1.5, ncmAccuracy: 90 });
+  const rows = accuracyRows([
+    { ...run('softmax', 1, 98), featureMetrics: { raw: scores(0.2), normalized: scores(0.1) } },
+    { ...run('softmax', 2, 98), featureMetrics: { raw: scores(0.4), normalized: scores(0.3) } },
+    run('center', 1, 98),
+  ]);
+  assert.equal(rows[0].features?.n, 2);
+  assert.ok(Math.abs((rows[0].features?.raw.intraInterRatio as number) - 0.3) < 1e-12);
+  assert.equal(rows[1].features, null);
+  const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows });
+  assert.match(md, /## Feature compactness and separation/);
+  assert.match(md, /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 2 \| 0\.300 \(0\.200\) \| 4\.00 \(4\.00\) \| 1\.50 \(1\.50\) \| 90\.00 \(90\.00\) \|/);
+});
