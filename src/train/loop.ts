@@ -113,7 +113,8 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       sgd.getState().forEach((v, i) => (out[`sgd/${i}`] = v));
       return out;
     };
-    if (mode === 'resume') {
+    /** Puts the whole training state back as the newest good checkpoint has it. */
+    const restore = () => {
       const { meta, tensors, usedFallback } = loadGoodCheckpoint(paths.last);
       if (usedFallback) progress.note(`warning: ${paths.last} is damaged; resuming from the previous checkpoint (${usedFallback})`);
       const get = (name: string) => {
@@ -130,6 +131,9 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       preprocess.setState(state.augmentRng);
       iteration = meta.iteration;
       dropMetricsAfter(paths.metrics, iteration);
+    };
+    if (mode === 'resume') {
+      restore();
       progress.note(`resuming ${paths.dir} at iteration ${iteration}/${total}`);
     } else {
       writeFileAtomic(paths.resolvedConfig, resolvedYaml);
@@ -150,6 +154,8 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
 
     const imagesShape = [cfg.train.batchSize, ...dataset.imageShape];
     let finalFeatures: { features: Float32Array; centers: Float32Array | null; accuracy: number } | null = null;
+    // A new run checkpoints its initial state, so there is always a good state to go back to.
+    if (mode === 'new') await checkpoint(paths.last);
     let lastCheckpoint = Date.now();
     let windowStart = Date.now();
     progress.start(total, iteration, epochs, Math.min(epochs, Math.floor(iteration / perEpoch) + 1));
@@ -163,14 +169,19 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       if (!step.ok) {
         const where = `iteration ${iteration + 1}: ${step.what}`;
         if (cfg.train.onNan === 'lower-lr' && state.lrScale / 2 >= MIN_LR_SCALE) {
-          state.lrScale /= 2;
-          logger.warn({ event: 'nan', iteration: iteration + 1, what: step.what, lrScale: state.lrScale }, 'non-finite step skipped');
-          metric({ type: 'nan', iteration: iteration + 1, what: step.what, lrScale: state.lrScale });
-          progress.note(`${where}; step skipped, learning rate now x${state.lrScale} (train.onNan: lower-lr)`);
+          // The weights may already be damaged (an overflowing update): go back to the newest
+          // checkpoint and continue from there with half the learning rate.
+          const lrScale = state.lrScale / 2;
+          restore();
+          state.lrScale = lrScale;
+          logger.warn({ event: 'nan', at: where, what: step.what, lrScale, resumedAt: iteration }, 'non-finite step: rolled back');
+          metric({ type: 'nan', iteration, what: step.what, failedAt: where, lrScale });
+          progress.note(`${where}; back to the checkpoint at iteration ${iteration} with the learning rate x${lrScale} (train.onNan: lower-lr)`);
           continue;
         }
         logger.error({ event: 'nan', iteration: iteration + 1, what: step.what }, 'stopped');
-        throw new UserError(`${where}; stopped, the last good checkpoint is ${paths.last} (lower train.lr, or set train.onNan: lower-lr)`, 4);
+        const kept = fs.existsSync(path.join(paths.last, 'checkpoint.json')) ? `the last good checkpoint is ${paths.last}` : 'no checkpoint was written yet';
+        throw new UserError(`${where}; stopped, ${kept} (lower train.lr, or set train.onNan: lower-lr)`, 4);
       }
       iteration++;
       for (const sums of [state.meter.window, state.meter.epoch]) {

@@ -40,7 +40,8 @@ export async function trainStep(
   check.dispose();
   try {
     const terms = { total, softmax: soft, aux: auxValue };
-    for (const [name, v] of Object.entries(terms)) {
+    // Name the specific term first: the total is non-finite whenever one of them is.
+    for (const [name, v] of [['softmax', soft], ['aux', auxValue], ['total', total]] as const) {
       if (!Number.isFinite(v)) return { ok: false, what: `loss term '${name === 'aux' ? loss.name : name}' is ${v}` };
     }
     if (!Number.isFinite(gradSq)) {

@@ -76,3 +76,22 @@ test('a full disk: one line, exit 5, no partial checkpoint or summary', (t) => {
     execFileSync('umount', [disk]);
   }
 });
+
+test('a diverging run stops at the first non-finite step naming it; onNan: lower-lr skips it and finishes', () => {
+  const dir = tempDir();
+  const diverge = ['train', '--config', 'mnist-lenets-softmax.yaml', '--set', 'dataset.trainLimit=640', '--set', 'dataset.testLimit=100',
+    '--set', 'train.batchSize=64', '--set', 'train.epochs=3', '--set', 'train.lr=10', '--set', 'train.momentum=0.99', '--backend', 'wasm'];
+  const stop = ctc([...diverge, '--out', 'stop'], dir);
+  assert.ok(isCleanError(stop), stop.stderr);
+  assert.equal(stop.code, 4);
+  assert.match(stop.stderr, /iteration \d+: loss term '(softmax|total)' is NaN; stopped/);
+  assert.ok(!fs.existsSync(path.join(dir, 'stop', 'summary.json')));
+
+  const lower = ctc([...diverge, '--set', 'train.onNan=lower-lr', '--out', 'lower'], dir);
+  assert.equal(lower.code, 0, lower.stderr);
+  assert.match(lower.stderr, /back to the checkpoint at iteration \d+ with the learning rate x0\.5/);
+  const nan = fs.readFileSync(path.join(dir, 'lower', 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"nan"'));
+  assert.ok(nan.length >= 1);
+  const summary = JSON.parse(fs.readFileSync(path.join(dir, 'lower', 'summary.json'), 'utf8'));
+  assert.ok(Number.isFinite(summary.testAccuracy));
+});
