@@ -5,10 +5,12 @@
 import { Command, Option } from 'commander';
 import { BACKEND_CHOICES } from './backend/index.js';
 import { compareCommand } from './commands/compare.js';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerDataCommand } from './commands/data.js';
 import { evalRunCommand, evalTablesCommand } from './commands/eval.js';
 import { registerPlotCommand } from './commands/plot.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { registerSweepCommands } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { listProfiles } from './reproduce/profile.js';
 import { isUserError } from './errors.js';
@@ -140,6 +142,8 @@ Examples:
     });
 
   registerDataCommand(program);
+  registerSweepCommands(program);
+  registerBenchCommand(program);
 
   return program;
 }

@@ -2,12 +2,12 @@
 // `ctc train` processes (N at a time), skipping runs already complete and resuming interrupted
 // ones, then writes the accuracy tables with the provenance of the whole reproduction.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { loadProfile, planRuns, type PlannedRun, type Profile } from '../reproduce/profile.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { runChild } from '../util/ctc-child.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
 import { writeTables } from './eval.js';
 
@@ -116,13 +116,4 @@ async function execute(run: PlannedRun, profile: Profile, root: string, skippedG
     return status('skipped', skippedGroups.get(run.group) as string);
   }
   return status('failed', line.replace(/^ctc: /, ''));
-}
-
-function runChild(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'ctc.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
 }
