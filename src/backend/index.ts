@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { installWasmGradients } from './wasm-gradients.js';
+import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm-threads.js';
 
 export type BackendChoice = 'auto' | 'cuda' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendChoice, 'auto'>;
@@ -17,7 +18,10 @@ export interface BackendInfo {
   detail: string;
 }
 export interface BackendOptions {
-  /** XNNPACK threads for wasm; only honoured before wasm first starts, and Node runs wasm single-threaded. */
+  /**
+   * XNNPACK threads for wasm (default: the cores available, at most 8; 1 = the single-threaded
+   * build). Only honoured when wasm first starts in a process. CTC_WASM_THREADS overrides it.
+   */
   threads?: number;
 }
 
@@ -82,14 +86,20 @@ const LOADERS: Record<BackendName, Loader> = {
   },
   async wasm(opts) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Read only when the backend is first created, so a later call cannot change the count.
-    if (opts.threads !== undefined) wasm.setThreadsCount(opts.threads);
     installWasmGradients();
-    if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to start';
+    const threads = wasmThreads(opts);
+    let note = '';
+    const firstStart = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm === undefined;
+    if (firstStart && threads > 1) {
+      const unavailable = prepareWasmThreads(wasm, threads);
+      if (unavailable !== null) note = `; threads unavailable: ${unavailable}`;
+    }
+    if (firstStart && (threads === 1 || note)) wasm.setThreadsCount(1);
+    if (!(await withCoreCount(threads, () => tf.setBackend('wasm')))) return 'the wasm backend failed to start';
     await tf.ready();
     const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
-    const threads = wasm.getThreadsCount();
-    const detail = `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    const actual = wasm.getThreadsCount();
+    const detail = `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${actual} thread${actual === 1 ? '' : 's'}${note})`;
     return { name: 'wasm', tfBackend: 'wasm', detail };
   },
   async cpu() {
@@ -102,6 +112,16 @@ const LOADERS: Record<BackendName, Loader> = {
 // Production mode: no debug checks, and no console banner from the cpu backend suggesting
 // tfjs-node (it would break ctc's one-line output; the backend choice is reported instead).
 tf.enableProdMode();
+
+/** The XNNPACK thread count: CTC_WASM_THREADS, else the option, else the available cores. */
+function wasmThreads(opts: BackendOptions): number {
+  const fromEnv = process.env.CTC_WASM_THREADS;
+  const requested = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : (opts.threads ?? defaultWasmThreads());
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new UserError(`wasm threads must be a positive integer, got '${fromEnv ?? opts.threads}'${fromEnv !== undefined ? ' (CTC_WASM_THREADS)' : ''}`);
+  }
+  return requested;
+}
 
 /** Auto order: fastest first. 'tensorflow' after 'cuda' also covers tfjs-node-gpu without a GPU. */
 const AUTO_ORDER: readonly BackendName[] = ['cuda', 'tensorflow', 'wasm', 'cpu'];

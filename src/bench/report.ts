@@ -1,0 +1,150 @@
+// The `ctc bench` result as data and as a Markdown table: ctc's training step beside PyTorch's
+// on the same machine, their ratio against the issue's targets, and the contrastive-center loss
+// micro-benchmark. Pure functions: the bench command does the measuring and the writing.
+
+import type { LossBench, StepBench } from './measure.js';
+import type { TorchOutcome } from './torch.js';
+
+/** Targets for ctc / PyTorch, ms per training step (fwd + bwd + update, batch 128, 2 cores). */
+export const STEP_TARGETS: Record<string, number> = { lenets: 1.2, lenetspp: 4.5, resnet20: 4.5 };
+/** The loss micro-benchmark case that must beat PyTorch (ratio < 1). */
+export const LOSS_TARGET_CASE = { batch: 128, dim: 512, classes: 100_000 };
+
+export interface BenchProvenance {
+  date: string;
+  commit: string;
+  command: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; platform: string };
+  versions: Record<string, string>;
+  backend: string;
+}
+
+export interface StepRow {
+  net: string;
+  ctcMs: number;
+  ctcImagesPerSecond: number;
+  torchMs: number | null;
+  torchFormat: string | null;
+  ratio: number | null;
+  target: number | null;
+  met: boolean | null;
+}
+
+export interface LossRow {
+  batch: number;
+  dim: number;
+  classes: number;
+  ctcMs: number;
+  torchMatrixMs: number | null;
+  torchClosedFormMs: number | null;
+  /** ctc / PyTorch's direct (distance-matrix) implementation. */
+  ratio: number | null;
+  target: number | null;
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  provenance: BenchProvenance;
+  settings: { batch: number; steps: number; warmup: number };
+  steps: StepRow[];
+  loss: LossRow[];
+  ctc: { steps: StepBench[]; loss: LossBench[] };
+  torch: TorchOutcome;
+}
+
+export function stepRows(steps: StepBench[], torch: TorchOutcome): StepRow[] {
+  return steps.map((s) => {
+    const ref = torch.ran ? torch.result.nets[s.net] : undefined;
+    const ratio = ref ? s.msPerStep / ref.msPerStep : null;
+    const target = STEP_TARGETS[s.net] ?? null;
+    return {
+      net: s.net,
+      ctcMs: s.msPerStep,
+      ctcImagesPerSecond: s.imagesPerSecond,
+      torchMs: ref?.msPerStep ?? null,
+      torchFormat: ref?.memoryFormat ?? null,
+      ratio,
+      target,
+      met: ratio !== null && target !== null ? ratio <= target : null,
+    };
+  });
+}
+
+export function lossRows(loss: LossBench[], torch: TorchOutcome): LossRow[] {
+  return loss.map((l) => {
+    const ref = torch.ran ? torch.result.loss.find((t) => t.batch === l.batch && t.dim === l.dim && t.classes === l.classes) : undefined;
+    const ratio = ref ? l.ms / ref.msMatrix : null;
+    const isTarget = l.batch === LOSS_TARGET_CASE.batch && l.dim === LOSS_TARGET_CASE.dim && l.classes === LOSS_TARGET_CASE.classes;
+    return {
+      batch: l.batch,
+      dim: l.dim,
+      classes: l.classes,
+      ctcMs: l.ms,
+      torchMatrixMs: ref?.msMatrix ?? null,
+      torchClosedFormMs: ref?.msClosedForm ?? null,
+      ratio,
+      target: isTarget ? 1 : null,
+      met: isTarget && ratio !== null ? ratio < 1 : null,
+    };
+  });
+}
+
+const fmt = (v: number | null, digits = 1): string => (v === null ? '—' : v.toFixed(digits));
+const verdict = (met: boolean | null, target: number | null, op: string): string =>
+  target === null ? '' : `${op} ${target}: ${met === null ? 'n/a' : met ? 'yes' : 'no'}`;
+
+/** The side-by-side table printed by `ctc bench` and written to bench.md. */
+export function formatStepTable(rows: StepRow[]): string {
+  const lines = [
+    '| network | ctc ms/step | ctc images/s | PyTorch ms/step | ctc / PyTorch | target met |',
+    '|---|---:|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    const torch = r.torchMs === null ? '—' : `${fmt(r.torchMs)} (${r.torchFormat})`;
+    lines.push(`| ${r.net} | ${fmt(r.ctcMs)} | ${fmt(r.ctcImagesPerSecond, 0)} | ${torch} | ${fmt(r.ratio, 2)} | ${verdict(r.met, r.target, '≤')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function formatLossTable(rows: LossRow[]): string {
+  const lines = [
+    '| batch, dim, classes | ctc ms | PyTorch ms (distance matrix) | PyTorch ms (closed form) | ctc / PyTorch | target met |',
+    '|---|---:|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.batch}, ${r.dim}, ${r.classes.toLocaleString('en-US')} | ${fmt(r.ctcMs, 2)} | ${fmt(r.torchMatrixMs, 2)} | ${fmt(r.torchClosedFormMs, 2)} | ${fmt(r.ratio, 2)} | ${verdict(r.met, r.target, '<')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function formatReport(report: BenchReport): string {
+  const p = report.provenance;
+  const torch = report.torch;
+  const torchLine = torch.ran
+    ? `PyTorch ${torch.result.torch} (Python ${torch.result.python}, ${torch.result.threads} threads, BLAS ${torch.result.blasLibrary.join(', ') || torch.result.blas}, oneDNN ${torch.result.mkldnn ? 'on' : 'off'})`
+    : `PyTorch skipped: ${torch.reason}`;
+  const memory = report.ctc.steps
+    .map((s) => `${s.net} ${s.peakRssMiB.toFixed(0)} MiB RSS, ${s.peakTensorMiB.toFixed(0)} MiB in ${s.peakTensors} tensors`)
+    .join('; ');
+  return [
+    '# ctc bench: training step time, ctc (TensorFlow.js) beside PyTorch',
+    '',
+    `${p.date}, commit ${p.commit}, \`${p.command}\``,
+    '',
+    `Machine: ${p.machine.cpu}, ${p.machine.cores} cores, ${p.machine.memoryGiB} GiB, ${p.machine.platform}.`,
+    `ctc: ${p.backend}; Node ${p.versions.node}, tfjs ${p.versions['@tensorflow/tfjs-core']}. ${torchLine}.`,
+    '',
+    `Median ms per training step (forward, backward, SGD update, center update; softmax + contrastive-center loss), batch ${report.settings.batch}, ${report.settings.steps} timed step(s) after ${report.settings.warmup} warm-up step(s).`,
+    '',
+    formatStepTable(report.steps),
+    '',
+    `Peak memory: ${memory}.`,
+    '',
+    'Contrastive-center loss, forward + backward (gradients for features and centers), median ms:',
+    '',
+    formatLossTable(report.loss),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,130 @@
+// `ctc bench`: times ctc's own training step for each network (and the contrastive-center loss
+// alone) on the chosen backend, runs the PyTorch reference on the same machine when Debian's
+// python3-torch is installed, prints the side-by-side table and writes bench.json + bench.md.
+
+import os from 'node:os';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../backend/index.js';
+import { BENCH_CONFIGS, benchLoss, benchTrainStep, LOSS_CASES, type LossBench, type StepBench } from '../bench/measure.js';
+import { formatReport, formatStepTable, formatLossTable, lossRows, stepRows, type BenchReport } from '../bench/report.js';
+import { runTorchReference, type TorchOutcome } from '../bench/torch.js';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { gitCommit, machine, versions } from '../util/provenance.js';
+
+interface BenchFlags {
+  nets: string;
+  batch: string;
+  steps: string;
+  warmup: string;
+  backend: string;
+  threads?: string;
+  torch: boolean;
+  loss: boolean;
+  out: string;
+}
+
+function integer(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag}: expected an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+function parseNets(value: string): string[] {
+  const nets = value.split(',').map((n) => n.trim()).filter(Boolean);
+  const known = Object.keys(BENCH_CONFIGS);
+  const unknown = nets.filter((n) => !known.includes(n));
+  if (nets.length === 0 || unknown.length > 0) {
+    throw new UserError(`--nets: unknown network '${unknown[0] ?? value}'; known: ${known.join(', ')}`);
+  }
+  return nets;
+}
+
+const note = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function benchCommand(flags: BenchFlags): Promise<number> {
+  const nets = parseNets(flags.nets);
+  const settings = { batch: integer('--batch', flags.batch, 1), steps: integer('--steps', flags.steps, 1), warmup: integer('--warmup', flags.warmup, 0) };
+  const threads = flags.threads === undefined ? undefined : integer('--threads', flags.threads, 1);
+  const backend = await initBackend(flags.backend as BackendChoice, { threads });
+  note(`backend: ${backend.detail}`);
+
+  const steps: StepBench[] = [];
+  for (const net of nets) {
+    const result = await benchTrainStep(net, settings);
+    note(`${net}: ${result.msPerStep.toFixed(1)} ms/step, ${result.imagesPerSecond.toFixed(0)} images/s (${result.times.map((t) => t.toFixed(0)).join(' ')})`);
+    steps.push(result);
+  }
+  const loss: LossBench[] = [];
+  if (flags.loss) {
+    for (const [m, d, k] of LOSS_CASES) {
+      const runs = k > 10_000 ? Math.max(1, Math.ceil(settings.steps / 2)) : settings.steps;
+      const result = await benchLoss(m, d, k, runs);
+      note(`loss (${m}, ${d}, ${k}): ${result.ms.toFixed(2)} ms forward + backward`);
+      loss.push(result);
+    }
+  }
+
+  let torch: TorchOutcome = { ran: false, reason: 'not requested (--no-torch)' };
+  if (flags.torch) {
+    note('PyTorch reference: running scripts/torch_reference.py ...');
+    torch = runTorchReference({ nets, ...settings, threads: os.availableParallelism(), loss: flags.loss });
+    if (!torch.ran) note(`PyTorch reference skipped: ${torch.reason}`);
+  }
+
+  const report: BenchReport = {
+    provenance: {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      command: ['ctc', ...process.argv.slice(2)].join(' '),
+      machine: machine(),
+      versions: {
+        ...versions(),
+        ...(torch.ran ? { torch: torch.result.torch, blas: torch.result.blasLibrary.join(', ') || torch.result.blas } : {}),
+      },
+      backend: backend.detail,
+    },
+    settings,
+    steps: stepRows(steps, torch),
+    loss: lossRows(loss, torch),
+    ctc: { steps, loss },
+    torch,
+  };
+  process.stdout.write(`${formatStepTable(report.steps)}\n`);
+  if (loss.length > 0) process.stdout.write(`\n${formatLossTable(report.loss)}\n`);
+  const out = path.resolve(flags.out);
+  writeFileAtomic(path.join(out, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileAtomic(path.join(out, 'bench.md'), formatReport(report));
+  note(`wrote ${path.join(out, 'bench.json')} and bench.md`);
+  return 0;
+}
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description("time ctc's training step per network beside PyTorch's, and the contrastive-center loss alone")
+    .option('--nets <list>', `comma-separated networks (${Object.keys(BENCH_CONFIGS).join(', ')})`, Object.keys(BENCH_CONFIGS).join(','))
+    .option('--batch <n>', 'batch size', '128')
+    .option('--steps <n>', 'timed steps per network (the median is reported)', '10')
+    .option('--warmup <n>', 'untimed steps first', '3')
+    .addOption(new Option('-b, --backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--threads <n>', 'wasm: XNNPACK threads (default: the available cores)')
+    .option('--no-torch', 'skip the PyTorch reference')
+    .option('--no-loss', 'skip the loss micro-benchmark')
+    .option('-o, --out <dir>', 'where bench.json and bench.md go', 'results')
+    .addHelpText(
+      'after',
+      `
+The PyTorch reference needs Debian's python3-torch (apt-get install python3-torch): it runs
+/usr/bin/python3 scripts/torch_reference.py with the same networks, loss and optimizer.
+
+Examples:
+  ctc bench                                   # all networks, 10 steps each, with PyTorch
+  ctc bench --nets lenets --steps 20 --no-torch
+  ctc bench --backend wasm --threads 1 --out /tmp/bench`,
+    )
+    .action(async (flags: BenchFlags) => {
+      process.exitCode = await benchCommand(flags);
+    });
+}

@@ -1,0 +1,35 @@
+// `ctc bench` end to end, as a user runs it, in a temporary folder (one short LeNets run).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ctc, isCleanError, tempDir } from '../cli/helpers.js';
+
+test('ctc bench --steps 1 --warmup 0 --nets lenets --no-torch writes bench.json and bench.md', () => {
+  const dir = tempDir();
+  const run = ctc(['bench', '--steps', '1', '--warmup', '0', '--nets', 'lenets', '--no-torch', '--backend', 'wasm', '--out', 'out'], dir);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /\| lenets \| \d+\.\d \| \d+ \| — \| — \| ≤ 1\.2: n\/a \|/);
+  assert.match(run.stderr, /^backend: wasm \(SIMD, \d+ threads?\)$/m);
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'out/bench.json'), 'utf8'));
+  assert.equal(report.settings.steps, 1);
+  assert.equal(report.ctc.steps[0].net, 'lenets');
+  assert.equal(report.ctc.steps[0].times.length, 1);
+  assert.ok(report.ctc.steps[0].msPerStep > 0);
+  assert.equal(report.ctc.steps[0].tensorGrowth, 0, 'no tensor leaks across steps');
+  assert.deepEqual(report.ctc.loss.map((l: { classes: number }) => l.classes), [10, 10, 100_000]);
+  assert.deepEqual(report.torch, { ran: false, reason: 'not requested (--no-torch)' });
+  for (const key of ['date', 'commit', 'command', 'machine', 'versions']) assert.ok(key in report.provenance, key);
+  assert.match(report.provenance.command, /^ctc bench --steps 1/);
+  const md = fs.readFileSync(path.join(dir, 'out/bench.md'), 'utf8');
+  assert.match(md, /^# ctc bench/);
+  assert.match(md, /PyTorch skipped: not requested/);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).sort(), ['bench.json', 'bench.md'], 'no temporary files left');
+});
+
+test('ctc bench with an unknown network is a one-line error listing the known ones', () => {
+  const run = ctc(['bench', '--nets', 'lenet', '--no-torch'], tempDir());
+  assert.ok(isCleanError(run), run.stderr);
+  assert.match(run.stderr, /--nets: unknown network 'lenet'; known: lenets, lenetspp, resnet20/);
+});

@@ -1,0 +1,64 @@
+// The bench report's pure parts: medians, ratios against PyTorch and the targets, and tables.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LossBench, StepBench } from '../../src/bench/measure.js';
+import { formatLossTable, formatReport, formatStepTable, lossRows, stepRows, type BenchReport } from '../../src/bench/report.js';
+import { median } from '../../src/bench/stats.js';
+import type { TorchOutcome } from '../../src/bench/torch.js';
+
+const step = (net: string, ms: number): StepBench => ({
+  net, config: `${net}.yaml`, batch: 128, parameters: 1000, msPerStep: ms, imagesPerSecond: 128_000 / ms, times: [ms],
+  peakRssMiB: 300, peakTensors: 40, peakTensorMiB: 12, tensorGrowth: 0,
+});
+const torchNet = (ms: number) => ({ msPerStep: ms, imagesPerSecond: 128_000 / ms, memoryFormat: 'channels_last', byFormat: { channels_last: ms }, times: [ms] });
+const torch: TorchOutcome = {
+  ran: true,
+  result: {
+    torch: '1.13.0a0', python: '3.11.2', threads: 2, blas: 'generic', blasLibrary: ['/usr/lib/libopenblas.so'], mkldnn: true,
+    nets: { lenets: torchNet(100), resnet20: torchNet(300) },
+    loss: [{ batch: 128, dim: 512, classes: 100_000, msMatrix: 800, msClosedForm: 90 }],
+  },
+};
+
+test('median of odd and even counts; an empty list throws', () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.throws(() => median([]), /empty/);
+});
+
+test('step rows: ratio ctc / PyTorch against each network target', () => {
+  const rows = stepRows([step('lenets', 110), step('resnet20', 1500), step('lenetspp', 900)], torch);
+  assert.deepEqual(rows.map((r) => [r.net, r.ratio, r.target, r.met]), [
+    ['lenets', 1.1, 1.2, true],
+    ['resnet20', 5, 4.5, false],
+    ['lenetspp', null, 4.5, null], // no PyTorch number: no verdict
+  ]);
+  const table = formatStepTable(rows);
+  assert.match(table, /\| lenets \| 110\.0 \| 1164 \| 100\.0 \(channels_last\) \| 1\.10 \| ≤ 1\.2: yes \|/);
+  assert.match(table, /\| resnet20 \| 1500\.0 \| 85 \| 300\.0 \(channels_last\) \| 5\.00 \| ≤ 4\.5: no \|/);
+  assert.match(table, /\| lenetspp \| 900\.0 \| 142 \| — \| — \| ≤ 4\.5: n\/a \|/);
+});
+
+test('loss rows compare with the distance-matrix PyTorch loss; only the 100,000-class case has a target', () => {
+  const loss: LossBench[] = [{ batch: 128, dim: 512, classes: 100_000, ms: 200 }, { batch: 128, dim: 2, classes: 10, ms: 1 }];
+  const rows = lossRows(loss, torch);
+  assert.deepEqual(rows.map((r) => [r.ratio, r.target, r.met]), [[0.25, 1, true], [null, null, null]]);
+  assert.match(formatLossTable(rows), /\| 128, 512, 100,000 \| 200\.00 \| 800\.00 \| 90\.00 \| 0\.25 \| < 1: yes \|/);
+});
+
+test('without PyTorch the report says why it was skipped', () => {
+  const skipped: TorchOutcome = { ran: false, reason: '/usr/bin/python3 cannot import torch' };
+  const report: BenchReport = {
+    provenance: { date: '2025-01-01T00:00:00.000Z', commit: 'abc', command: 'ctc bench', machine: { cpu: 'CPU', cores: 2, memoryGiB: 8, platform: 'linux x64' }, versions: { node: 'v20', '@tensorflow/tfjs-core': '4.22.0' }, backend: 'wasm (SIMD, 2 threads)' },
+    settings: { batch: 128, steps: 10, warmup: 3 },
+    steps: stepRows([step('lenets', 110)], skipped),
+    loss: [],
+    ctc: { steps: [step('lenets', 110)], loss: [] },
+    torch: skipped,
+  };
+  const md = formatReport(report);
+  assert.match(md, /PyTorch skipped: \/usr\/bin\/python3 cannot import torch\./);
+  assert.match(md, /Machine: CPU, 2 cores, 8 GiB, linux x64\./);
+  assert.match(md, /\| lenets \| 110\.0 \| 1164 \| — \| — \| ≤ 1\.2: n\/a \|/);
+});
