@@ -46,7 +46,7 @@ test('train a tiny LeNets run, then tables and compare', () => {
   fs.writeFileSync(path.join(dir, 'better.json'), JSON.stringify(table));
   const worse = ctc(['compare', '--baseline', 'better.json', '--current', 'results/accuracy.json', '--tolerance', '0.5'], dir);
   assert.equal(worse.code, 3);
-  assert.match(worse.stdout, /mnist\/lenets\/softmax: baseline/);
+  assert.match(worse.stdout, /mnist\/lenets\/softmax \[10 it x 64 on 640\]: baseline/);
 });
 
 test('SIGTERM saves a checkpoint; --resume finishes with the same result as an uninterrupted run', async () => {
