@@ -1,7 +1,8 @@
 // Chooses the TensorFlow.js backend a run computes on. 'auto' takes the fastest one present:
 // cuda (tfjs-node-gpu with a visible GPU), tensorflow (libtensorflow on CPU via tfjs-node),
-// wasm (XNNPACK, with our gradient kernels), then plain-JS cpu. The native packages are optional
-// dependencies, so they are imported dynamically and a missing one is not an error for 'auto'.
+// wasm (XNNPACK on all cores, with ctc's kernels: wasm-gradients.ts, wasm-threads.ts), then
+// plain-JS cpu. The native packages are optional dependencies, so they are imported dynamically
+// and a missing one is not an error for 'auto'.
 
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';

@@ -5,12 +5,14 @@
 // - FusedBatchNorm (batch norm): stock tiles 1/sqrt(var) to the full shape (120 ms on wasm) and
 //   makes ~8 more full passes; here one pass for the per-channel sums of dy and dy * (x - mean)
 //   and one for dx = dy * scale / sqrt(var + eps) (an XNNPACK pass, wasm-kernels.ts).
-// - Prelu: stock runs greater, two selects, two multiplies, zerosLike and a sum; here one pass
-//   each for dx and dalpha.
+// - Prelu: stock runs greater (12 ms: a slow bool kernel), two selects, two multiplies, zerosLike
+//   and a sum; here dx = dy * (step(x) * (1 - alpha) + alpha) with the factor in one XNNPACK pass
+//   (3 ms), and dalpha = row sums of (x - relu(x)) * dy (6 ms).
 // - Mean and Sum: stock multiplies by a full ones tensor; here a tile of the (divided) dy.
 
 import * as tf from '@tensorflow/tfjs';
-import { f32s, output, ROW_BLOCK, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
+import { f32s, output, release, reshape, ROW_BLOCK, runKernel, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
+import { channelAffine } from './wasm-kernels.js';
 
 type GradFunc = tf.GradConfig['gradFunc'];
 type Grads = ReturnType<GradFunc>;
@@ -27,62 +29,19 @@ function trailingBlock(alphaShape: readonly number[], xShape: readonly number[])
   return core.length <= xShape.length && core.every((s, i) => s === tail[i]) ? sizeOf(core) : 0;
 }
 
-/** dx of prelu: dy where x > 0, else alpha * dy. */
-function preluGradX({ inputs: { x, alpha, dy }, backend }: KernelArgs): Info {
-  const out = output(backend, x.shape);
-  const [xs, as, ds, os] = f32s(backend, x, alpha, dy, out);
-  const a = as.length;
-  const oneMinus = Float64Array.from(as, (v) => 1 - v);
-  // Branch-free (signs are random: a branch here runs 2-3x slower): the factor is exactly 1 or
-  // exactly alpha. Hot loops are written out: V8 does not hoist arrays captured by a closure.
-  if (a % 4 === 0) {
-    for (let i = 0; i < xs.length; i += a) {
-      for (let c = 0; c < a; c += 4) {
-        const j = i + c;
-        os[j] = ds[j] * (as[c] + +(xs[j] > 0) * oneMinus[c]);
-        os[j + 1] = ds[j + 1] * (as[c + 1] + +(xs[j + 1] > 0) * oneMinus[c + 1]);
-        os[j + 2] = ds[j + 2] * (as[c + 2] + +(xs[j + 2] > 0) * oneMinus[c + 2]);
-        os[j + 3] = ds[j + 3] * (as[c + 3] + +(xs[j + 3] > 0) * oneMinus[c + 3]);
-      }
-    }
-  } else {
-    for (let i = 0; i < xs.length; i += a) for (let c = 0; c < a; c++) os[i + c] = ds[i + c] * (as[c] + +(xs[i + c] > 0) * oneMinus[c]);
-  }
-  return out;
-}
-
-/** dalpha of prelu: sum over the broadcast rows of dy * x where x <= 0 (blocked as columnSums). */
-function preluGradAlpha({ inputs: { x, dy }, backend, attrs }: KernelArgs): Info {
-  const a = attrs.block as number;
-  const out = output(backend, [a]);
-  const [xs, ds, os] = f32s(backend, x, dy, out);
-  const rows = xs.length / a;
-  const acc = new Float64Array(a);
-  const wide = a - (a % 4);
-  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
-    const end = Math.min(rows, r0 + ROW_BLOCK) * a;
-    for (let c = 0; c < wide; c += 4) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let i = r0 * a + c; i < end; i += a) {
-        const [v0, v1, v2, v3] = [xs[i], xs[i + 1], xs[i + 2], xs[i + 3]];
-        s0 += +(v0 <= 0) * v0 * ds[i];
-        s1 += +(v1 <= 0) * v1 * ds[i + 1];
-        s2 += +(v2 <= 0) * v2 * ds[i + 2];
-        s3 += +(v3 <= 0) * v3 * ds[i + 3];
-      }
-      acc[c] += s0;
-      acc[c + 1] += s1;
-      acc[c + 2] += s2;
-      acc[c + 3] += s3;
-    }
-    for (let c = wide; c < a; c++) {
-      for (let i = r0 * a + c; i < end; i += a) acc[c] += +(xs[i] <= 0) * xs[i] * ds[i];
-    }
-  }
-  os.set(acc);
+/**
+ * The prelu input-gradient factor, 1 where x > 0 and alpha elsewhere: step(x) * (1 - alpha) +
+ * alpha as one XNNPACK pass over [rows, block] (with alpha in [0, 1] the factor is exactly 1 or
+ * alpha; float32 rounding of 1 - alpha otherwise moves it by at most an ulp).
+ */
+function preluFactor({ inputs: { x, alpha }, backend }: KernelArgs): Info {
+  const block = sizeOf(alpha.shape);
+  const mask = runKernel(backend, 'Step', { x }, { alpha: 0 });
+  const rows = reshape(backend, mask, [sizeOf(x.shape) / block, block]);
+  const as = f32s(backend, alpha)[0];
+  const factor = channelAffine(backend, rows, Float64Array.from(as, (v) => 1 - v), as);
+  const out = reshape(backend, factor, x.shape);
+  release(backend, mask, rows, factor);
   return out;
 }
 
@@ -135,8 +94,9 @@ function preluGrad(dy: tf.Tensor, [x, alpha]: tf.Tensor[]): Grads | null {
   const block = trailingBlock(alpha.shape, x.shape);
   if (x.dtype !== 'float32' || block === 0) return null;
   return {
-    x: () => run('CtcPreluGradX', { x, alpha, dy }),
-    alpha: () => tf.reshape(run('CtcPreluGradAlpha', { x, dy }, { block }), alpha.shape),
+    x: () => tf.mul(dy, run('CtcPreluFactor', { x, alpha })),
+    // x - relu(x) is exactly x where x <= 0 and 0 elsewhere; rows summed by the fast leading-axis Sum.
+    alpha: () => tf.reshape(tf.sum(tf.reshape(tf.mul(tf.sub(x, tf.relu(x)), dy), [-1, block]), 0), alpha.shape),
   };
 }
 
@@ -177,8 +137,7 @@ const WASM_GRADS: Record<string, (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.N
 };
 
 export const FUSED_GRADIENT_KERNELS: tf.KernelConfig[] = [
-  { kernelName: 'CtcPreluGradX', backendName: 'wasm', kernelFunc: preluGradX as unknown as tf.KernelFunc },
-  { kernelName: 'CtcPreluGradAlpha', backendName: 'wasm', kernelFunc: preluGradAlpha as unknown as tf.KernelFunc },
+  { kernelName: 'CtcPreluFactor', backendName: 'wasm', kernelFunc: preluFactor as unknown as tf.KernelFunc },
   { kernelName: 'CtcBatchNormSums', backendName: 'wasm', kernelFunc: batchNormSums as unknown as tf.KernelFunc },
 ];
 

@@ -192,3 +192,21 @@ test('a deferred input gradient is computed when read and skipped when disposed 
   tf.dispose([read, viaOp, dy, w]);
   assert.equal(pendingOutputs(), 0);
 });
+
+test('identity and same-dtype cast share data (no copy) and survive disposal of the original', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor2d(values(12, 3), [3, 4]);
+  const ids = tf.backend().numDataIds();
+  const copy = tf.clone(x);
+  const same = tf.cast(x, 'float32');
+  assert.equal(tf.backend().numDataIds(), ids, 'no new buffers');
+  const expected = Array.from(await x.data());
+  x.dispose();
+  assert.deepEqual(Array.from(await copy.data()), expected);
+  assert.deepEqual(Array.from(await same.data()), expected);
+  const ints = tf.cast(copy, 'int32'); // a real conversion still converts
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual(Array.from(await ints.data()), expected.map((v) => Math.trunc(v) + 0)); // + 0: no -0 in int32
+  tf.dispose([copy, same, ints]);
+  assert.equal(tf.backend().numDataIds(), ids - 1);
+});
