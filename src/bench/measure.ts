@@ -48,14 +48,22 @@ export interface StepBench {
   times: number[];
   /** Highest process resident set size seen during the steps, MiB. */
   peakRssMiB: number;
-  /** Highest tf.memory() during the steps: tensors and their bytes (MiB). */
+  /** Highest tf.memory() seen between steps: live tensors and their bytes (MiB). */
   peakTensors: number;
   peakTensorMiB: number;
+  /** wasm only: the size of the wasm heap after the steps (it never shrinks, so this is its high-water mark), MiB. */
+  wasmHeapMiB: number | null;
   /** Tensors left after the last step minus before the first: 0 when nothing leaks. */
   tensorGrowth: number;
 }
 
 const MIB = 2 ** 20;
+
+/** Bytes of the wasm backend's heap (0 on other backends). */
+function wasmHeapBytes(): number {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return tf.getBackend() === 'wasm' ? (backend.wasm?.HEAPU8?.buffer.byteLength ?? 0) : 0;
+}
 
 /** A split of random pixels: what makeBatch needs to produce a batch the way the loop does. */
 function randomSplit(size: number, imageShape: [number, number, number], numClasses: number, seed: number): Split {
@@ -118,6 +126,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
       peakTensors,
       peakTensorMiB: peakBytes / MIB,
       tensorGrowth: tf.memory().numTensors - tensorsBefore,
+      wasmHeapMiB: wasmHeapBytes() / MIB || null,
     };
   } finally {
     sgd.dispose();

@@ -126,7 +126,7 @@ export function formatReport(report: BenchReport): string {
     ? `PyTorch ${torch.result.torch} (Python ${torch.result.python}, ${torch.result.threads} threads, BLAS ${torch.result.blasLibrary.join(', ') || torch.result.blas}, oneDNN ${torch.result.mkldnn ? 'on' : 'off'})`
     : `PyTorch skipped: ${torch.reason}`;
   const memory = report.ctc.steps
-    .map((s) => `${s.net} ${s.peakRssMiB.toFixed(0)} MiB RSS, ${s.peakTensorMiB.toFixed(0)} MiB in ${s.peakTensors} tensors`)
+    .map((s) => `${s.net} ${s.peakRssMiB.toFixed(0)} MiB RSS${s.wasmHeapMiB ? ` (wasm heap ${s.wasmHeapMiB.toFixed(0)} MiB)` : ''}, ${s.peakTensorMiB.toFixed(0)} MiB in ${s.peakTensors} tensors between steps`)
     .join('; ');
   return [
     '# ctc bench: training step time, ctc (TensorFlow.js) beside PyTorch',

@@ -9,7 +9,7 @@ import type { TorchOutcome } from '../../src/bench/torch.js';
 
 const step = (net: string, ms: number): StepBench => ({
   net, config: `${net}.yaml`, batch: 128, parameters: 1000, msPerStep: ms, imagesPerSecond: 128_000 / ms, times: [ms],
-  peakRssMiB: 300, peakTensors: 40, peakTensorMiB: 12, tensorGrowth: 0,
+  peakRssMiB: 300, peakTensors: 40, peakTensorMiB: 12, tensorGrowth: 0, wasmHeapMiB: 256,
 });
 const torchNet = (ms: number) => ({ msPerStep: ms, imagesPerSecond: 128_000 / ms, memoryFormat: 'channels_last', byFormat: { channels_last: ms }, times: [ms] });
 const torch: TorchOutcome = {
@@ -60,5 +60,6 @@ test('without PyTorch the report says why it was skipped', () => {
   const md = formatReport(report);
   assert.match(md, /PyTorch skipped: \/usr\/bin\/python3 cannot import torch\./);
   assert.match(md, /Machine: CPU, 2 cores, 8 GiB, linux x64\./);
+  assert.match(md, /Peak memory: lenets 300 MiB RSS \(wasm heap 256 MiB\), 12 MiB in 40 tensors between steps\./);
   assert.match(md, /\| lenets \| 110\.0 \| 1164 \| — \| — \| ≤ 1\.2: n\/a \|/);
 });
