@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { decodeIdx, readFileBytes } from './idx.js';
+import { checkLimit, limitSplit } from './split-utils.js';
 import type { Dataset, DatasetFile, DatasetOptions, Split } from './types.js';
 
 const SIDE = 28;
@@ -133,23 +134,4 @@ function readSplit(src: IdxSource, prefix: 'train' | 't10k', files: DatasetFile[
     }
   }
   return { images: images.data, labels: labels.data, count };
-}
-
-function checkLimit(key: string, limit: number | undefined): number | undefined {
-  if (limit === undefined) return undefined;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new UserError(`dataset.${key} must be a positive integer, got ${limit}`);
-  }
-  return limit;
-}
-
-/** The first `limit` examples, as views (no copy); a limit above the size keeps all. */
-function limitSplit(split: Split, limit: number | undefined): Split {
-  if (limit === undefined || limit >= split.count) return split;
-  const pixels = split.images.length / split.count;
-  return {
-    images: split.images.subarray(0, limit * pixels),
-    labels: split.labels.subarray(0, limit),
-    count: limit,
-  };
 }
