@@ -11,22 +11,13 @@ import {
   wasmGradientsInstalled,
   WASM_GRADIENT_KERNELS,
 } from '../../src/backend/wasm-gradients.js';
+import { values } from './values.js';
 
 // Captured before install, to show cpu keeps its stock kernels and to time the stock wasm one.
 const stockCpu = WASM_GRADIENT_KERNELS.map((name) => tf.getKernel(name, 'cpu')?.kernelFunc);
 const stockWasmBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
 installWasmGradients();
 
-/** Deterministic values in [-0.5, 0.5), the same on every backend. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = s / 2147483648 - 0.5;
-  }
-  return out;
-}
 
 /** max |a-b| / max |b|: the tolerance the brief states for conv gradients. */
 function relativeError(a: Float32Array, b: Float32Array): number {

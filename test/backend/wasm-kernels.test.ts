@@ -8,19 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { pendingOutputs } from '../../src/backend/wasm-deferred.js';
 import { installWasmGradients } from '../../src/backend/wasm-gradients.js';
+import { values } from './values.js';
 
 installWasmGradients();
 
-/** Deterministic values in [-0.5, 0.5), the same on every backend. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = s / 2147483648 - 0.5;
-  }
-  return out;
-}
 
 /** max |a-b| / max |b| */
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {

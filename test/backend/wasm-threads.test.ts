@@ -9,19 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
+import { values } from './values.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** Deterministic values in [-0.5, 0.5). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = s / 2147483648 - 0.5;
-  }
-  return out;
-}
 
 function buildNet(): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 3] });
