@@ -1,15 +1,17 @@
 // Chooses the TensorFlow.js backend a run computes on. 'auto' takes the fastest one present:
 // cuda (tfjs-node-gpu with a visible GPU), tensorflow (libtensorflow on CPU via tfjs-node),
-// wasm (XNNPACK on all cores, with ctc's kernels: wasm-gradients.ts, wasm-threads.ts), then
+// wasm+onednn (wasm with convolutions in oneDNN through the optional addon, onednn.ts), wasm
+// (XNNPACK on all cores, with ctc's kernels: wasm-gradients.ts, wasm-threads.ts), then
 // plain-JS cpu. The native packages are optional dependencies, so they are imported dynamically
 // and a missing one is not an error for 'auto'.
 
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { loadOneDnn, useNativeConvolutions } from './onednn.js';
 import { installWasmGradients } from './wasm-gradients.js';
 import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm-threads.js';
 
-export type BackendChoice = 'auto' | 'cuda' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'cuda' | 'tensorflow' | 'wasm+onednn' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 export interface BackendInfo {
   name: BackendName;
@@ -26,11 +28,12 @@ export interface BackendOptions {
   threads?: number;
 }
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cuda', 'tensorflow', 'wasm+onednn', 'wasm', 'cpu'];
 
 const INSTALL_HINT: Record<BackendName, string> = {
   cuda: "install @tensorflow/tfjs-node-gpu (Linux x64, needs CUDA 11.2 + cuDNN 8.1 and an NVIDIA GPU), or choose backend 'auto'",
   tensorflow: "install @tensorflow/tfjs-node (prebuilt libtensorflow for Linux/macOS/Windows x64), or choose backend 'auto'",
+  'wasm+onednn': "install libdnnl-dev (apt-get install libdnnl-dev), then npm rebuild ctc-onednn; or choose backend 'wasm'",
   wasm: "reinstall @tensorflow/tfjs-backend-wasm (its .wasm files could not be loaded), or choose backend 'cpu'",
   cpu: 'reinstall @tensorflow/tfjs',
 };
@@ -85,23 +88,21 @@ const LOADERS: Record<BackendName, Loader> = {
     const where = usingGpu() ? 'GPU' : 'CPU';
     return { name: 'tensorflow', tfBackend: 'tensorflow', detail: `tensorflow (libtensorflow on ${where})` };
   },
+  async 'wasm+onednn'(opts) {
+    const { addon, reason } = loadOneDnn();
+    if (addon === null) return reason ?? 'ctc-onednn is not available';
+    const started = await startWasm(opts);
+    if (typeof started === 'string') return started;
+    const threads = started.threads;
+    useNativeConvolutions(addon, threads);
+    const { version, isa } = addon.info();
+    const detail = `${started.detail}; convolutions in oneDNN ${version} (${isa}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    return { name: 'wasm+onednn', tfBackend: 'wasm', detail };
+  },
   async wasm(opts) {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    installWasmGradients();
-    const threads = wasmThreads(opts);
-    let note = '';
-    const firstStart = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm === undefined;
-    if (firstStart && threads > 1) {
-      const unavailable = prepareWasmThreads(wasm, threads);
-      if (unavailable !== null) note = `; threads unavailable: ${unavailable}`;
-    }
-    if (firstStart && (threads === 1 || note)) wasm.setThreadsCount(1);
-    if (!(await withCoreCount(threads, () => tf.setBackend('wasm')))) return 'the wasm backend failed to start';
-    await tf.ready();
-    const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
-    const actual = wasm.getThreadsCount();
-    const detail = `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${actual} thread${actual === 1 ? '' : 's'}${note})`;
-    return { name: 'wasm', tfBackend: 'wasm', detail };
+    const started = await startWasm(opts);
+    if (typeof started === 'string') return started;
+    return { name: 'wasm', tfBackend: 'wasm', detail: started.detail };
   },
   async cpu() {
     if (!(await tf.setBackend('cpu'))) return 'the cpu backend failed to start';
@@ -114,6 +115,29 @@ const LOADERS: Record<BackendName, Loader> = {
 // tfjs-node (it would break ctc's one-line output; the backend choice is reported instead).
 tf.enableProdMode();
 
+/**
+ * Starts (or reselects) wasm with ctc's kernels and its convolutions on wasm itself; the
+ * 'wasm+onednn' loader then turns the native ones on.
+ */
+async function startWasm(opts: BackendOptions): Promise<{ detail: string; threads: number } | string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  installWasmGradients();
+  useNativeConvolutions(null);
+  const threads = wasmThreads(opts);
+  let note = '';
+  const firstStart = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm === undefined;
+  if (firstStart && threads > 1) {
+    const unavailable = prepareWasmThreads(wasm, threads);
+    if (unavailable !== null) note = `; threads unavailable: ${unavailable}`;
+  }
+  if (firstStart && (threads === 1 || note)) wasm.setThreadsCount(1);
+  if (!(await withCoreCount(threads, () => tf.setBackend('wasm')))) return 'the wasm backend failed to start';
+  await tf.ready();
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+  const actual = wasm.getThreadsCount();
+  return { detail: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${actual} thread${actual === 1 ? '' : 's'}${note})`, threads };
+}
+
 /** The XNNPACK thread count: CTC_WASM_THREADS, else the option, else the available cores. */
 function wasmThreads(opts: BackendOptions): number {
   const fromEnv = process.env.CTC_WASM_THREADS;
@@ -125,7 +149,7 @@ function wasmThreads(opts: BackendOptions): number {
 }
 
 /** Auto order: fastest first. 'tensorflow' after 'cuda' also covers tfjs-node-gpu without a GPU. */
-const AUTO_ORDER: readonly BackendName[] = ['cuda', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendName[] = ['cuda', 'tensorflow', 'wasm+onednn', 'wasm', 'cpu'];
 
 /** Runs a loader, turning a throw (e.g. a .wasm file that fails to load) into a reason. */
 async function load(name: BackendName, opts: BackendOptions): Promise<BackendInfo | string> {
@@ -161,6 +185,6 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
 }
 
 /** Switches to the wasm or cpu backend; a shorthand for tests and benchmarks. */
-export async function useBackend(name: 'wasm' | 'cpu'): Promise<BackendInfo> {
+export async function useBackend(name: 'wasm+onednn' | 'wasm' | 'cpu'): Promise<BackendInfo> {
   return initBackend(name);
 }

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { deferOutput } from './wasm-deferred.js';
+import { geometryOf, nativeBackwardData, nativeBackwardWeights, nativeConvolutions } from './onednn.js';
 import { f32s, release, reshape, runKernel, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
 
 type Shape4 = [number, number, number, number];
@@ -137,7 +138,11 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const { dy, filter } = inputs;
   const inputShape = attrs.inputShape as number[];
   const info = forwardConvInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs);
-  const compute = (): Info => (col2imIsCheaper(info) ? dxByCol2im : dxByConvolution)(backend, dy, filter, info);
+  const addon = nativeConvolutions();
+  const geometry = addon === null ? null : geometryOf(info);
+  const compute = (): Info => addon !== null && geometry !== null
+    ? nativeBackwardData(addon, backend, geometry, inputShape, dy, filter)
+    : (col2imIsCheaper(info) ? dxByCol2im : dxByConvolution)(backend, dy, filter, info);
   // A layer with at most 4 input channels is, in practice, the first one: its input is the
   // images, whose gradient nobody reads, yet the fused conv2d gradient asks for it.
   return info.inChannels <= DEFER_MAX_CHANNELS ? deferOutput(backend, inputShape, [dy, filter], compute) : compute();
@@ -151,6 +156,9 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, dy } = inputs;
   const info = forwardConvInfo('Conv2DBackpropFilter', x.shape, attrs.filterShape as number[], attrs);
+  const addon = nativeConvolutions();
+  const geometry = addon === null ? null : geometryOf(info);
+  if (addon !== null && geometry !== null) return nativeBackwardWeights(addon, backend, geometry, attrs.filterShape as number[], x, dy);
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, padInfo } = info;
   const xT = runKernel(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] }); // [Ci, H, W, N]
   const dyT = runKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [Ho, Wo, N, Co]

@@ -2,11 +2,13 @@
 // replaces or adds, and their installation. Only 'wasm' kernels change; cpu and tensorflow keep
 // their stock kernels, and every replaced gradient falls back to the stock one off wasm.
 // - wasm-conv-gradients.ts: Conv2DBackpropInput/Filter as XNNPACK convolutions and products.
+// - onednn.ts: Conv2D/FusedConv2D and both gradients in oneDNN when 'wasm+onednn' is chosen.
 // - wasm-pool-gradients.ts: MaxPoolGrad with the cpu tie rule (the stock one is wrong).
 // - wasm-kernels.ts: faster stock replacements (Identity, Tile, Sum, Mean, matMul, ...).
 // - wasm-fused-gradients.ts: batch-norm, PReLU, Mean and Sum gradients in one pass each.
 
 import * as tf from '@tensorflow/tfjs';
+import { NATIVE_FORWARD_KERNELS } from './onednn.js';
 import { CONV_GRADIENT_KERNELS } from './wasm-conv-gradients.js';
 import { FUSED_GRADIENT_KERNELS, fusedGradientsInstalled, installFusedGradients } from './wasm-fused-gradients.js';
 import { rememberStock } from './wasm-heap.js';
@@ -14,7 +16,7 @@ import { FAST_KERNELS } from './wasm-kernels.js';
 import { POOL_GRADIENT_KERNELS } from './wasm-pool-gradients.js';
 
 /** Every wasm kernel ctc registers. */
-const KERNELS: tf.KernelConfig[] = [...CONV_GRADIENT_KERNELS, ...POOL_GRADIENT_KERNELS, ...FAST_KERNELS, ...FUSED_GRADIENT_KERNELS];
+const KERNELS: tf.KernelConfig[] = [...NATIVE_FORWARD_KERNELS, ...CONV_GRADIENT_KERNELS, ...POOL_GRADIENT_KERNELS, ...FAST_KERNELS, ...FUSED_GRADIENT_KERNELS];
 
 /** Names of the wasm kernels this module replaces or adds. */
 export const WASM_GRADIENT_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);

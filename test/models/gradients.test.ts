@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
+import { loadOneDnn } from '../../src/backend/onednn.js';
 import { makeBatch } from '../../src/data/batches.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { buildModel, getModelSpec } from '../../src/models/index.js';
@@ -35,10 +36,10 @@ function gradients(name: string, weights: Float32Array[] | null, x: Float32Array
   return { grads: out, weights: own.map((w) => Float32Array.from(w)) };
 }
 
-async function compare(name: string, x: Float32Array, shape: number[], labels: Int32Array, training = true): Promise<void> {
+async function compare(backend: 'wasm' | 'wasm+onednn', name: string, x: Float32Array, shape: number[], labels: Int32Array, training = true): Promise<void> {
   await initBackend('cpu');
   const ref = gradients(name, null, x, shape, labels, training);
-  await initBackend('wasm');
+  await initBackend(backend);
   const got = gradients(name, ref.weights, x, shape, labels, training);
   assert.equal(got.grads.size, ref.grads.size);
   for (const [param, expected] of ref.grads) {
@@ -55,17 +56,22 @@ async function compare(name: string, x: Float32Array, shape: number[], labels: I
 }
 
 const mnist = loadMnist({ trainLimit: 8, testLimit: 1 });
+const oneDnn = loadOneDnn();
 
-for (const name of ['lenets', 'lenetspp']) {
-  test(`${name}: every parameter's gradient on wasm matches cpu (real MNIST digits)`, async () => {
-    const n = 3;
-    const batch = makeBatch(mnist.train, Int32Array.from({ length: n }, (_, i) => i), getModelSpec(name).inputScaling, [28, 28, 1]);
-    await compare(name, batch.x, [n, 28, 28, 1], batch.y);
+// Plain wasm always; wasm with oneDNN convolutions where the optional addon is built.
+for (const backend of ['wasm', 'wasm+onednn'] as const) {
+  const skip = backend === 'wasm+onednn' && oneDnn.addon === null ? `native accelerator absent: ${oneDnn.reason ?? ''}` : false;
+  for (const name of ['lenets', 'lenetspp']) {
+    test(`${name}: every parameter's gradient on ${backend} matches cpu (real MNIST digits)`, { skip }, async () => {
+      const n = 3;
+      const batch = makeBatch(mnist.train, Int32Array.from({ length: n }, (_, i) => i), getModelSpec(name).inputScaling, [28, 28, 1]);
+      await compare(backend, name, batch.x, [n, 28, 28, 1], batch.y);
+    });
+  }
+
+  test(`resnet20: every parameter's gradient on ${backend} matches cpu (CIFAR-sized input, BN in inference mode)`, { skip }, async () => {
+    const n = 2;
+    const x = Float32Array.from({ length: n * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.5);
+    await compare(backend, 'resnet20', x, [n, 32, 32, 3], Int32Array.from([3, 7]), false);
   });
 }
-
-test('resnet20: every parameter\'s gradient on wasm matches cpu (CIFAR-sized input, BN in inference mode)', async () => {
-  const n = 2;
-  const x = Float32Array.from({ length: n * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.5);
-  await compare('resnet20', x, [n, 32, 32, 3], Int32Array.from([3, 7]), false);
-});

@@ -1,0 +1,14 @@
+// Loads the built addon, or explains why there is none: `addon` is null and `reason` says why.
+'use strict';
+const path = require('node:path');
+
+let addon = null;
+let reason = null;
+try {
+  addon = require(path.join(__dirname, 'build', 'Release', 'ctc_onednn.node'));
+} catch (err) {
+  reason = err && err.code === 'MODULE_NOT_FOUND'
+    ? 'ctc-onednn is not built (install libdnnl-dev, then npm rebuild ctc-onednn)'
+    : `ctc-onednn failed to load: ${err && err.message ? err.message.split('\n')[0] : String(err)}`;
+}
+module.exports = { addon, reason };

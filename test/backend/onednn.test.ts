@@ -1,0 +1,107 @@
+// The oneDNN convolution kernels (backend 'wasm+onednn', optional addon native/onednn) against
+// the plain-JS cpu backend: forward (with bias and relu fused), input and filter gradients, strides
+// 1 and 2, same and valid padding, odd sizes, dilation. Skipped, with the reason, where the
+// addon is not built (no libdnnl-dev when ctc was installed).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend/index.js';
+import { loadOneDnn } from '../../src/backend/onednn.js';
+import { values } from './values.js';
+
+const { addon, reason } = loadOneDnn();
+const skip = addon === null ? `native accelerator absent: ${reason ?? 'unknown'}` : false;
+
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / (scale || 1);
+}
+
+type Compute = (...xs: tf.Tensor[]) => tf.Tensor[];
+
+/** Runs `f` on cpu, then on wasm+onednn, from identical inputs; asserts no leak and closeness. */
+async function assertMatchesCpu(shapes: number[][], f: Compute, label: string): Promise<void> {
+  const inputs = shapes.map((shape, i) => values(shape.reduce((a, b) => a * b, 1), 21 + i));
+  const results: Float32Array[][] = [];
+  for (const backend of ['cpu', 'wasm+onednn'] as const) {
+    await initBackend(backend);
+    const before = [tf.memory().numTensors, tf.backend().numDataIds()];
+    const xs = inputs.map((v, i) => tf.tensor(v, shapes[i]));
+    const outs = f(...xs);
+    results.push(await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>)));
+    tf.dispose([...xs, ...outs]);
+    assert.deepEqual([tf.memory().numTensors, tf.backend().numDataIds()], before, `${label}: leak on ${backend}`);
+  }
+  const [cpu, native] = results;
+  cpu.forEach((expected, i) => {
+    const err = relativeError(native[i], expected);
+    assert.ok(err <= 1e-4, `${label}, output ${i}: relative error ${err.toExponential(2)}`);
+  });
+}
+
+const weighted = (y: tf.Tensor): tf.Scalar => y.mul(tf.tensor(values(y.size, 99), y.shape)).sum();
+
+test('oneDNN conv2d forward, dx and dW match cpu: strides 1/2, same/valid, kernels 1/3/5, odd sizes', { skip }, async () => {
+  for (const [h, w] of [[7, 8], [28, 28], [9, 5]]) for (const k of [1, 3, 5]) for (const stride of [1, 2]) {
+    for (const pad of ['same', 'valid'] as const) for (const [cin, cout] of [[1, 3], [5, 16]]) {
+      if (pad === 'valid' && (k > h || k > w)) continue;
+      const conv = (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad);
+      const label = `${h}x${w} k${k} s${stride} ${pad} ${cin}->${cout}`;
+      await assertMatchesCpu([[3, h, w, cin], [k, k, cin, cout]], (x, f) => [
+        conv(x, f),
+        ...tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(conv(a, b)))([x, f]),
+      ], label);
+    }
+  }
+  assert.ok((addon?.info().cachedPlans ?? 0) > 0, 'the cases above must have run in oneDNN');
+});
+
+test('oneDNN fused conv2d with bias and relu (what tf.layers trains through) matches cpu, with gradients', { skip }, async () => {
+  for (const activation of ['linear', 'relu'] as const) for (const stride of [1, 2]) {
+    const conv = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: stride, pad: 'same', activation });
+    await assertMatchesCpu([[4, 11, 10, 6], [3, 3, 6, 8], [8]], (x, f, b) => [
+      conv(x, f, b),
+      ...tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => weighted(conv(a, c, d)))([x, f, b]),
+    ], `fused ${activation} s${stride}`);
+  }
+});
+
+test('oneDNN conv2d with dilation and explicit asymmetric padding matches cpu', { skip }, async () => {
+  await assertMatchesCpu([[2, 12, 13, 3], [3, 3, 3, 5]], (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2)], 'dilation 2');
+  const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [2, 1], [0, 3], [0, 0]];
+  await assertMatchesCpu([[2, 10, 9, 4], [3, 2, 4, 6]], (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], explicit)], 'explicit padding');
+});
+
+test('the addon rejects buffers that do not match the geometry, instead of reading past them', { skip }, () => {
+  assert.ok(addon !== null);
+  const geometry = Int32Array.from([1, 4, 4, 1, 3, 3, 1, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1]);
+  const ok = () => new Float32Array(16);
+  assert.throws(() => addon.forward(geometry, new Float32Array(3), new Float32Array(9), null, false, ok()), /x has 3 values, expected 16/);
+  assert.throws(() => addon.backwardWeights(geometry, ok(), ok(), new Float32Array(8)), /dw has 8 values, expected 9/);
+  assert.throws(() => addon.forward(Int32Array.from([1, 2]), ok(), ok(), null, false, ok()), /geometry must be an Int32Array of 17 values/);
+});
+
+test('backend wasm+onednn reports oneDNN, and backend wasm turns the native kernels off again', { skip }, async () => {
+  const native = await initBackend('wasm+onednn');
+  assert.equal(native.name, 'wasm+onednn');
+  assert.match(native.detail, /convolutions in oneDNN \d+\.\d+\.\d+/);
+  const before = addon?.info().cachedPlans ?? 0;
+  const plain = await initBackend('wasm');
+  assert.equal(plain.name, 'wasm');
+  const x = tf.ones([1, 6, 6, 2]);
+  const f = tf.ones([3, 3, 2, 2]);
+  tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid', 'NHWC', 1).dispose(); // a shape no test above used
+  tf.dispose([x, f]);
+  assert.equal(addon?.info().cachedPlans, before, 'plain wasm must not reach oneDNN');
+});
+
+test('without the addon, asking for wasm+onednn is one clear error naming the package to install', { skip: addon !== null ? 'the addon is built here' : false }, async () => {
+  await assert.rejects(initBackend('wasm+onednn'), /backend 'wasm\+onednn' is not available .*libdnnl-dev/);
+});
