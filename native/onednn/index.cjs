@@ -8,7 +8,7 @@ try {
   addon = require(path.join(__dirname, 'build', 'Release', 'ctc_onednn.node'));
 } catch (err) {
   reason = err && err.code === 'MODULE_NOT_FOUND'
-    ? 'ctc-onednn is not built (install libdnnl-dev, then npm rebuild ctc-onednn)'
+    ? 'ctc-onednn is not built'
     : `ctc-onednn failed to load: ${err && err.message ? err.message.split('\n')[0] : String(err)}`;
 }
 module.exports = { addon, reason };
