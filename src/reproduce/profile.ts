@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/index.js';
 import { CONFIGS_DIR } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
@@ -18,7 +19,7 @@ const profileSchema = z
   .object({
     name: z.string(),
     description: z.string(),
-    backend: z.enum(['auto', 'cuda', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(BACKEND_CHOICES as [BackendChoice, ...BackendChoice[]]).default('auto'),
     seeds: z.array(z.number().int().min(0)).min(1),
     /** Allowed drop (percentage points) when this profile's table is compared with its baseline. */
     tolerance: z.number().min(0).optional(),
