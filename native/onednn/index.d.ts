@@ -7,6 +7,8 @@ export interface OneDnnAddon {
   forward(geometry: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array): void;
   backwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   backwardWeights(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  /** 2x2 stride-2 unpadded max-pool gradient; dims = [n, h, w, outH, outW, channels] (NHWC). */
+  maxPoolGrad2x2(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
   info(): { version: string; isa: string; threads: number; cachedPlans: number };
 }

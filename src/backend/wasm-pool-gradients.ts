@@ -3,6 +3,7 @@
 // backend's tie rule exactly.
 
 import * as tf from '@tensorflow/tfjs';
+import { nativeConvolutions } from './onednn.js';
 import { f32s, type Info, type KernelArgs } from './wasm-heap.js';
 
 type Shape4 = [number, number, number, number];
@@ -63,11 +64,18 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const [xs, dys, dxs] = f32s(backend, input, dy, dx);
   const { batchSize, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, inChannels: C } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, padInfo } = info;
+  const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && H >= 2 * Ho && W >= 2 * Wo;
+  // The addon (backend wasm+onednn) runs the 2x2 loop below compiled, on every core.
+  const addon = nativeConvolutions();
+  if (twoByTwo && addon !== null) {
+    addon.maxPoolGrad2x2(Int32Array.from([batchSize, H, W, Ho, Wo, C]), xs, dys, dxs);
+    return dx;
+  }
   const overlaps = sh < fh || sw < fw;
   if (overlaps && accumulator.length < dxs.length) accumulator = new Float64Array(dxs.length);
   const acc = overlaps ? accumulator.subarray(0, dxs.length) : dxs;
   acc.fill(0);
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && H >= 2 * Ho && W >= 2 * Wo) {
+  if (twoByTwo) {
     maxPool2x2Grad(xs, dys, dxs, batchSize, H, W, Ho, Wo, C);
     return dx;
   }

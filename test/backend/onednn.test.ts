@@ -79,6 +79,25 @@ test('oneDNN conv2d with dilation and explicit asymmetric padding matches cpu', 
   await assertMatchesCpu([[2, 10, 9, 4], [3, 2, 4, 6]], (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], explicit)], 'explicit padding');
 });
 
+test('2x2 max-pool gradient in the addon equals cpu exactly: ties, NaN, -Infinity, odd sizes', { skip }, async () => {
+  for (const [h, w, c] of [[8, 8, 3], [9, 7, 20], [24, 24, 1]]) {
+    const shape = [2, h, w, c];
+    // Few distinct values: many tied windows, as on MNIST's flat background.
+    const x = Float32Array.from(values(2 * h * w * c, 5), (v) => Math.round(v * 4));
+    x[0] = Number.NaN;
+    x[c + 1] = Number.NEGATIVE_INFINITY;
+    const results: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm+onednn'] as const) {
+      await initBackend(backend);
+      const input = tf.tensor(x, shape);
+      const g = tf.grad((t: tf.Tensor) => weighted(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(input);
+      results.push((await g.data()) as Float32Array);
+      tf.dispose([input, g]);
+    }
+    assert.deepEqual(Array.from(results[1]), Array.from(results[0]), `${h}x${w}x${c}`);
+  }
+});
+
 test('the addon rejects buffers that do not match the geometry, instead of reading past them', { skip }, () => {
   assert.ok(addon !== null);
   const geometry = Int32Array.from([1, 4, 4, 1, 3, 3, 1, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1]);
