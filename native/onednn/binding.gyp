@@ -3,9 +3,9 @@
     {
       "target_name": "ctc_onednn",
       "sources": ["src/addon.cc"],
-      "cflags_cc": ["-O2", "-std=c++17", "-fexceptions", "-fopenmp"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fopenmp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "libraries": ["-ldnnl", "-lgomp"]
+      "libraries": ["-ldnnl", "-fopenmp"]
     }
   ]
 }

@@ -2,12 +2,14 @@
 // replaces or adds, and their installation. Only 'wasm' kernels change; cpu and tensorflow keep
 // their stock kernels, and every replaced gradient falls back to the stock one off wasm.
 // - wasm-conv-gradients.ts: Conv2DBackpropInput/Filter as XNNPACK convolutions and products.
-// - onednn.ts: Conv2D/FusedConv2D and both gradients in oneDNN when 'wasm+onednn' is chosen.
+// - onednn.ts: Conv2D/FusedConv2D and both gradients in oneDNN when 'wasm+onednn' is chosen;
+//   native-batch-norm.ts: training-mode batch norm in the same addon.
 // - wasm-pool-gradients.ts: MaxPoolGrad with the cpu tie rule (the stock one is wrong).
 // - wasm-kernels.ts: faster stock replacements (Identity, Tile, Sum, Mean, matMul, ...).
 // - wasm-fused-gradients.ts: batch-norm, PReLU, Mean and Sum gradients in one pass each.
 
 import * as tf from '@tensorflow/tfjs';
+import { NATIVE_BATCH_NORM_KERNELS, installNativeBatchNorm } from './native-batch-norm.js';
 import { NATIVE_FORWARD_KERNELS } from './onednn.js';
 import { CONV_GRADIENT_KERNELS } from './wasm-conv-gradients.js';
 import { FUSED_GRADIENT_KERNELS, fusedGradientsInstalled, installFusedGradients } from './wasm-fused-gradients.js';
@@ -16,7 +18,7 @@ import { FAST_KERNELS } from './wasm-kernels.js';
 import { POOL_GRADIENT_KERNELS } from './wasm-pool-gradients.js';
 
 /** Every wasm kernel ctc registers. */
-const KERNELS: tf.KernelConfig[] = [...NATIVE_FORWARD_KERNELS, ...CONV_GRADIENT_KERNELS, ...POOL_GRADIENT_KERNELS, ...FAST_KERNELS, ...FUSED_GRADIENT_KERNELS];
+const KERNELS: tf.KernelConfig[] = [...NATIVE_FORWARD_KERNELS, ...NATIVE_BATCH_NORM_KERNELS, ...CONV_GRADIENT_KERNELS, ...POOL_GRADIENT_KERNELS, ...FAST_KERNELS, ...FUSED_GRADIENT_KERNELS];
 
 /** Names of the wasm kernels this module replaces or adds. */
 export const WASM_GRADIENT_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);
@@ -47,4 +49,5 @@ export function installWasmGradients(): void {
     tf.registerKernel({ ...config, setupFunc: stockSetup.get(config.kernelName) });
   }
   installFusedGradients();
+  installNativeBatchNorm();
 }

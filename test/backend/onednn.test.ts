@@ -124,3 +124,47 @@ test('backend wasm+onednn reports oneDNN, and backend wasm turns the native kern
 test('without the addon, asking for wasm+onednn is one clear error naming the package to install', { skip: addon !== null ? 'the addon is built here' : false }, async () => {
   await assert.rejects(initBackend('wasm+onednn'), /backend 'wasm\+onednn' is not available .*libdnnl-dev/);
 });
+
+test('batch norm in training mode (tf.layers, wasm+onednn) matches cpu: output, moving statistics, all gradients', { skip }, async () => {
+  const shape = [6, 5, 7, 12];
+  const xv = Float32Array.from(values(6 * 5 * 7 * 12, 31), (v, i) => v * 3 + (i % 12) * 0.5); // channel means differ
+  const gv = Float32Array.from(values(12, 32), (v) => 1 + v);
+  const bv = values(12, 33);
+  let nativeCalls = 0;
+  let kernel: tf.KernelConfig | undefined;
+  const results: Float32Array[][] = [];
+  for (const backend of ['cpu', 'wasm+onednn'] as const) {
+    await initBackend(backend);
+    if (backend === 'wasm+onednn') {
+      // Counts the native kernel's runs, to show the wrapped layer took the native path.
+      const stock = tf.getKernel('CtcBatchNormTrain', 'wasm') as tf.KernelConfig;
+      kernel = stock;
+      tf.unregisterKernel('CtcBatchNormTrain', 'wasm');
+      tf.registerKernel({ ...stock, kernelFunc: (args) => (nativeCalls++, stock.kernelFunc(args)) });
+    }
+    const before = [tf.memory().numTensors, tf.backend().numDataIds()];
+    const layer = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 });
+    layer.build(shape);
+    const initial = [tf.tensor1d(gv), tf.tensor1d(bv), tf.zeros([12]), tf.ones([12])];
+    layer.setWeights(initial);
+    tf.dispose(initial);
+    const x = tf.tensor(xv, shape);
+    const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => weighted(layer.apply(x, { training: true }) as tf.Tensor), [gamma, beta]);
+    const dx = tf.grad((t: tf.Tensor) => weighted(layer.apply(t, { training: true }) as tf.Tensor))(x);
+    const y = layer.apply(x, { training: true }) as tf.Tensor;
+    const out = [y, dx, grads[gamma.name], grads[beta.name], ...layer.getWeights().slice(2)];
+    results.push(await Promise.all(out.map((t) => t.data() as Promise<Float32Array>)));
+    tf.dispose([x, value, dx, y, ...Object.values(grads)]);
+    for (const w of layer.weights) w.dispose();
+    assert.deepEqual([tf.memory().numTensors, tf.backend().numDataIds()], before, `leak on ${backend}`);
+  }
+  tf.unregisterKernel('CtcBatchNormTrain', 'wasm');
+  tf.registerKernel(kernel as tf.KernelConfig);
+  assert.ok(nativeCalls >= 3, `the native batch norm ran ${nativeCalls} times on wasm+onednn`);
+  const names = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
+  results[0].forEach((expected, i) => {
+    const err = relativeError(results[1][i], expected);
+    assert.ok(err <= 1e-4, `${names[i]}: relative error ${err.toExponential(2)}`);
+  });
+});

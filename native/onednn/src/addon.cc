@@ -7,6 +7,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstdint>
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -14,10 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-extern "C" {
-void omp_set_num_threads(int);
-int omp_get_max_threads(void);
-}
+#include <omp.h>
 
 namespace {
 
@@ -374,6 +373,160 @@ napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- batch normalisation over the last axis, training mode ----------------------------
+// x is [rows, c] (NHWC activations flattened). Per-channel sums run in double, each thread over
+// a fixed block of rows, and the threads' partial sums are added in thread order: the result
+// depends only on the thread count, not on scheduling.
+
+struct Partials {
+  std::vector<double> a, b;  // per thread: [threads * c]
+  int threads = 1;
+};
+
+// Sums over rows of f(row, channel) -> (first, second), per channel.
+template <typename Pair>
+void channelSums(int64_t rows, int64_t c, Pair pair, std::vector<double>& first, std::vector<double>& second) {
+  static Partials parts;
+  const int threads = omp_get_max_threads();
+  parts.threads = threads;
+  parts.a.assign(size_t(threads) * c, 0.0);
+  parts.b.assign(size_t(threads) * c, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    const int64_t begin = rows * t / threads, end = rows * (t + 1) / threads;
+    double* sa = parts.a.data() + size_t(t) * c;
+    double* sb = parts.b.data() + size_t(t) * c;
+    for (int64_t r = begin; r < end; r++) pair(r, sa, sb);
+  }
+  first.assign(c, 0.0);
+  second.assign(c, 0.0);
+  for (int t = 0; t < threads; t++) {
+    for (int64_t k = 0; k < c; k++) {
+      first[k] += parts.a[size_t(t) * c + k];
+      second[k] += parts.b[size_t(t) * c + k];
+    }
+  }
+}
+
+struct NormDims {
+  int64_t rows, c;
+};
+
+NormDims normDims(napi_env env, napi_value value) {
+  bool isTyped = false;
+  check(env, napi_is_typedarray(env, value, &isTyped), "napi_is_typedarray");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "napi_get_typedarray_info");
+  if (!isTyped || type != napi_int32_array || length != 2) throw JsError{"ctc-onednn: norm dims must be an Int32Array [rows, channels]"};
+  const int32_t* d = static_cast<const int32_t*>(data);
+  if (d[0] < 1 || d[1] < 1) throw JsError{"ctc-onednn: norm dims must be positive"};
+  return {d[0], d[1]};
+}
+
+double numberArg(napi_env env, napi_value value, const char* name) {
+  double v = 0;
+  if (napi_get_value_double(env, value, &v) != napi_ok) throw JsError{std::string("ctc-onednn: ") + name + " must be a number"};
+  return v;
+}
+
+// batchNormForward(dims, x, gamma, beta, epsilon, y, mean, variance): batch statistics (the
+// population variance, as tf.moments), y = (x - mean) / sqrt(variance + epsilon) * gamma + beta.
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 8);
+    const NormDims d = normDims(env, argv[0]);
+    const size_t size = size_t(d.rows * d.c);
+    const float* x = floats(env, argv[1], size, "x");
+    const float* gamma = floats(env, argv[2], size_t(d.c), "gamma");
+    const float* beta = floats(env, argv[3], size_t(d.c), "beta");
+    const double epsilon = numberArg(env, argv[4], "epsilon");
+    float* y = floats(env, argv[5], size, "y");
+    float* mean = floats(env, argv[6], size_t(d.c), "mean");
+    float* variance = floats(env, argv[7], size_t(d.c), "variance");
+    const int64_t c = d.c;
+    std::vector<double> sum, sumSq;
+    channelSums(d.rows, c, [&](int64_t r, double* s, double* q) {
+      const float* row = x + r * c;
+      for (int64_t k = 0; k < c; k++) {
+        const double v = row[k];
+        s[k] += v;
+        q[k] += v * v;
+      }
+    }, sum, sumSq);
+    std::vector<float> scale(c), shift(c);
+    for (int64_t k = 0; k < c; k++) {
+      const double m = sum[k] / double(d.rows);
+      const double var = std::max(0.0, sumSq[k] / double(d.rows) - m * m);
+      mean[k] = float(m);
+      variance[k] = float(var);
+      const double s = double(gamma[k]) / std::sqrt(var + epsilon);
+      scale[k] = float(s);
+      shift[k] = float(double(beta[k]) - m * s);
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < d.rows; r++) {
+      const float* in = x + r * c;
+      float* out = y + r * c;
+      for (int64_t k = 0; k < c; k++) out[k] = in[k] * scale[k] + shift[k];
+    }
+    return nullptr;
+  });
+}
+
+// batchNormBackward(dims, x, dy, gamma, mean, variance, epsilon, dx, dgamma, dbeta): the
+// gradient of batchNormForward through the batch statistics too (training mode):
+// dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invstd * (dy - (dbeta + xhat * dgamma) / rows).
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 10);
+    const NormDims d = normDims(env, argv[0]);
+    const size_t size = size_t(d.rows * d.c);
+    const float* x = floats(env, argv[1], size, "x");
+    const float* dy = floats(env, argv[2], size, "dy");
+    const float* gamma = floats(env, argv[3], size_t(d.c), "gamma");
+    const float* mean = floats(env, argv[4], size_t(d.c), "mean");
+    const float* variance = floats(env, argv[5], size_t(d.c), "variance");
+    const double epsilon = numberArg(env, argv[6], "epsilon");
+    float* dx = floats(env, argv[7], size, "dx");
+    float* dgamma = floats(env, argv[8], size_t(d.c), "dgamma");
+    float* dbeta = floats(env, argv[9], size_t(d.c), "dbeta");
+    const int64_t c = d.c;
+    std::vector<float> mu(mean, mean + c);
+    std::vector<double> sumDy, sumDyCentered;
+    channelSums(d.rows, c, [&](int64_t r, double* s, double* q) {
+      const float* xr = x + r * c;
+      const float* g = dy + r * c;
+      for (int64_t k = 0; k < c; k++) {
+        s[k] += g[k];
+        q[k] += double(g[k]) * double(xr[k] - mu[k]);
+      }
+    }, sumDy, sumDyCentered);
+    // dx = a * dy + b * (x - mean) + e, per channel.
+    std::vector<float> a(c), b(c), e(c);
+    const double n = double(d.rows);
+    for (int64_t k = 0; k < c; k++) {
+      const double invstd = 1.0 / std::sqrt(double(variance[k]) + epsilon);
+      dbeta[k] = float(sumDy[k]);
+      dgamma[k] = float(sumDyCentered[k] * invstd);
+      const double g = double(gamma[k]) * invstd;
+      a[k] = float(g);
+      b[k] = float(-g * invstd * invstd * sumDyCentered[k] / n);
+      e[k] = float(-g * sumDy[k] / n);
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < d.rows; r++) {
+      const float* xr = x + r * c;
+      const float* g = dy + r * c;
+      float* out = dx + r * c;
+      for (int64_t k = 0; k < c; k++) out[k] = a[k] * g[k] + b[k] * (xr[k] - mu[k]) + e[k];
+    }
+    return nullptr;
+  });
+}
+
 // setThreads(n): the OpenMP threads oneDNN's primitives use from now on.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -432,6 +585,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"backwardData", nullptr, BackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"backwardWeights", nullptr, BackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad2x2", nullptr, MaxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
