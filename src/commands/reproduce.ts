@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { loadProfile, planRuns, type PlannedRun, type Profile } from '../reproduce/profile.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { runChild } from '../util/ctc-child.js';
+import { runChild, threadShareEnv } from '../util/ctc-child.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
 import { writeTables } from './eval.js';
 
@@ -50,7 +50,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   const worker = async () => {
     while (next < plan.length) {
       const run = plan[next++];
-      const result = await execute(run, profile, runsRoot, skippedGroups);
+      const result = await execute(run, profile, runsRoot, skippedGroups, jobs);
       results.push(result);
       say(`[${results.length}/${plan.length}] ${path.relative(process.cwd(), result.dir) || '.'}: ${result.status}${result.detail ? ` (${result.detail})` : ''}`);
     }
@@ -94,7 +94,7 @@ function trainArgs(run: PlannedRun, profile: Profile, dir: string): string[] {
   return ['train', '--config', run.config, ...run.sets.flatMap((s) => ['--set', s]), '--out', dir, '--backend', profile.backend, '--quiet'];
 }
 
-async function execute(run: PlannedRun, profile: Profile, root: string, skippedGroups: Map<number, string>): Promise<RunStatus> {
+async function execute(run: PlannedRun, profile: Profile, root: string, skippedGroups: Map<number, string>, jobs: number): Promise<RunStatus> {
   const dir = runDir(root, run);
   const t0 = Date.now();
   const status = (s: RunStatus['status'], detail = ''): RunStatus => ({ run, dir, status: s, detail, seconds: (Date.now() - t0) / 1000 });
@@ -103,7 +103,7 @@ async function execute(run: PlannedRun, profile: Profile, root: string, skippedG
   if (skip) return status('skipped', skip);
   const args = trainArgs(run, profile, dir);
   if (fs.existsSync(path.join(dir, 'config.resolved.yaml'))) args.push('--resume');
-  const { code, stderr } = await runChild(args);
+  const { code, stderr } = await runChild(args, { env: threadShareEnv(jobs) });
   if (code === 0) {
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { testAccuracy: number };
     return status('done', `${summary.testAccuracy.toFixed(2)}%, ${Math.round((Date.now() - t0) / 1000)} s`);

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import type { Config } from '../config/schema.js';
 import { runPaths } from '../train/run-dir.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { failureLine, startChild } from '../util/ctc-child.js';
+import { failureLine, startChild, threadShareEnv } from '../util/ctc-child.js';
 
 export type JobOutcome =
   | { status: 'already done'; accuracy: number }
@@ -20,6 +20,8 @@ export type JobOutcome =
 export interface JobRunOptions {
   backend: string;
   checkpointSeconds?: number;
+  /** How many jobs run side by side on this machine: each child gets its share of the cores. */
+  sideBySide?: number;
 }
 
 /** The job's config, written into its run directory: `ctc train --config` reads it from there. */
@@ -71,7 +73,7 @@ export function startJob(dir: string, configYaml: string, opts: JobRunOptions): 
   if (opts.checkpointSeconds !== undefined) args.push('--checkpoint-seconds', String(opts.checkpointSeconds));
   if (resumed) args.push('--resume');
   const t0 = Date.now();
-  const { child, done } = startChild(args, { detached: true, exitWithParent: true });
+  const { child, done } = startChild(args, { detached: true, exitWithParent: true, env: threadShareEnv(opts.sideBySide ?? 1) });
   const outcome = done.then((r): JobOutcome => {
     const seconds = (Date.now() - t0) / 1000;
     if (r.code === 0 && fs.existsSync(runPaths(dir).summary)) return { status: 'done', accuracy: readAccuracy(dir), resumed, seconds };

@@ -66,7 +66,7 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Loc
     while (next < jobs.length && !stoppedBy) {
       const job = jobs[next++];
       const dir = path.join(opts.runsRoot, ...job.runDir.split('/'));
-      const { child, outcome: pending } = startJob(dir, jobYaml(job.config), { backend: plan.spec.backend, checkpointSeconds: opts.checkpointSeconds });
+      const { child, outcome: pending } = startJob(dir, jobYaml(job.config), { backend: plan.spec.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.jobs });
       if (child) {
         running.set(job.id, { job, dir, child });
         board.line(`start  ${job.id}  ${job.label}`);

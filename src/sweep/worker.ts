@@ -52,7 +52,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     };
     await waitForLockHolder(dir, LOCK_WAIT_MS, () => stopping !== null);
     if (stopping) return handBack();
-    const { child, outcome } = startJob(dir, data.configYaml, { backend: data.backend, checkpointSeconds: opts.checkpointSeconds });
+    const { child, outcome } = startJob(dir, data.configYaml, { backend: data.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.concurrency });
     if (child) {
       children.set(job.id as string, child);
       say(`job ${job.id}: start (attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}) ${data.label} -> ${dir}`);

@@ -3,6 +3,7 @@
 // children run with --quiet and their results are in the run directory.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from './package-root.js';
 
@@ -21,6 +22,19 @@ export interface ChildOptions {
   detached?: boolean;
   /** Preload a guard that stops the child (as on SIGTERM) when its parent dies without telling it. */
   exitWithParent?: boolean;
+  /** Extra environment variables for the child. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Environment for one of `jobs` children running side by side: each computes with its share of
+ * the cores (wasm's XNNPACK threads and the oneDNN addon's OpenMP threads both follow
+ * CTC_WASM_THREADS), since OpenMP threads competing for cores slow every job down several times
+ * over. A CTC_WASM_THREADS the user set is kept.
+ */
+export function threadShareEnv(jobs: number): Record<string, string> {
+  if (jobs <= 1 || process.env.CTC_WASM_THREADS) return {};
+  return { CTC_WASM_THREADS: String(Math.max(1, Math.floor(os.availableParallelism() / jobs))) };
 }
 
 const STDERR_TAIL = 64 * 1024; // characters kept: enough for the last error, bounded for long runs
@@ -30,7 +44,11 @@ const EXIT_WITH_PARENT = path.join(PACKAGE_ROOT, 'dist', 'src', 'sweep', 'exit-w
 
 export function startChild(args: string[], opts: ChildOptions = {}): { child: ChildProcess; done: Promise<ChildResult> } {
   const node = opts.exitWithParent ? ['--import', EXIT_WITH_PARENT] : [];
-  const child = spawn(process.execPath, [...node, CTC_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: Boolean(opts.detached) });
+  const child = spawn(process.execPath, [...node, CTC_BIN, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: Boolean(opts.detached),
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+  });
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += d;
