@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../backend/index.js';
 import { BENCH_CONFIGS, benchLoss, benchTrainStep, LOSS_CASES, type LossBench, type StepBench } from '../bench/measure.js';
-import { formatReport, formatStepTable, formatLossTable, lossRows, stepRows, type BenchReport } from '../bench/report.js';
+import { formatReport, formatStepTable, formatLossTable, lossRows, stepRows, stepTargets, type BenchReport } from '../bench/report.js';
 import { runTorchReference, type TorchOutcome } from '../bench/torch.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -86,7 +86,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
       backend: backend.detail,
     },
     settings,
-    steps: stepRows(steps, torch),
+    steps: stepRows(steps, torch, stepTargets(backend.name)),
     loss: lossRows(loss, torch),
     ctc: { steps, loss },
     torch,

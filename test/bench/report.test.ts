@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LossBench, StepBench } from '../../src/bench/measure.js';
-import { formatLossTable, formatReport, formatStepTable, lossRows, stepRows, type BenchReport } from '../../src/bench/report.js';
+import { formatLossTable, formatReport, formatStepTable, lossRows, stepRows, stepTargets, type BenchReport } from '../../src/bench/report.js';
 import { median } from '../../src/bench/stats.js';
 import type { TorchOutcome } from '../../src/bench/torch.js';
 
@@ -38,6 +38,12 @@ test('step rows: ratio ctc / PyTorch against each network target', () => {
   assert.match(table, /\| lenets \| 110\.0 \| 1164 \| 100\.0 \(channels_last\) \| 1\.10 \| ≤ 1\.2: yes \|/);
   assert.match(table, /\| resnet20 \| 1500\.0 \| 85 \| 300\.0 \(channels_last\) \| 5\.00 \| ≤ 4\.5: no \|/);
   assert.match(table, /\| lenetspp \| 900\.0 \| 142 \| — \| — \| ≤ 4\.5: n\/a \|/);
+});
+
+test('with the native accelerator the convolutional nets are held to 1.3x', () => {
+  const rows = stepRows([step('resnet20', 390)], torch, stepTargets('wasm+onednn'));
+  assert.deepEqual(rows.map((r) => [r.ratio, r.target, r.met]), [[1.3, 1.3, true]]);
+  assert.equal(stepTargets('wasm').resnet20, 4.5);
 });
 
 test('loss rows compare with the distance-matrix PyTorch loss; only the 100,000-class case has a target', () => {
