@@ -148,7 +148,19 @@ Examples:
   return program;
 }
 
+/**
+ * A reader that stops early (`ctc data verify | head`) closes the pipe: the remaining output has
+ * nowhere to go, which is not an error. Exits at once, as other command-line tools do.
+ */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

@@ -4,10 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ctc, ctcAsync, isCleanError, tempDir } from './helpers.js';
+import { CTC, ctc, ctcAsync, isCleanError, tempDir } from './helpers.js';
 
 const RUN = [
   'train', '--config', 'mnist-lenets-contrastive-center.yaml',
@@ -94,4 +94,14 @@ test('a diverging run stops at the first non-finite step naming it; onNan: lower
   assert.ok(nan.length >= 1);
   const summary = JSON.parse(fs.readFileSync(path.join(dir, 'lower', 'summary.json'), 'utf8'));
   assert.ok(Number.isFinite(summary.testAccuracy));
+});
+
+test('a reader that closes the pipe early (ctc data verify | head -1) ends ctc quietly, exit 0', async () => {
+  const child = spawn(process.execPath, [CTC, 'data', 'verify'], { env: { ...process.env, CI: 'true' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stderr.includes('EPIPE'), false, stderr);
+  assert.equal(code, 0, stderr);
 });
