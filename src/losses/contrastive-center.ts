@@ -10,9 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { contrastiveCenterLoss, softmaxCrossEntropy } from './functions.js';
 import { checkChoice, checkDims, checkNumber, initCenters, type LossFactory, type Reduction } from './types.js';
 
+
+/** lambda when a config gives none (the paper's value). */
+export const CONTRASTIVE_CENTER_DEFAULT_LAMBDA = 1;
 export const createContrastiveCenterLoss: LossFactory = (opts) => {
   checkDims(opts);
-  const lambda = checkNumber('lambda', opts.lambda, 1.0, '>= 0');
+  const lambda = checkNumber('lambda', opts.lambda, CONTRASTIVE_CENTER_DEFAULT_LAMBDA, '>= 0');
   const alpha = checkNumber('alpha', opts.alpha, 0.5, '> 0');
   const delta = checkNumber('delta', opts.delta, 1, '> 0');
   const reduction = checkChoice<Reduction>('reduction', opts.reduction, ['mean', 'sum']);

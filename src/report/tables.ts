@@ -2,6 +2,8 @@
 // mean ± std with a 95% interval over seeds beside the paper's figure, and each auxiliary loss
 // against softmax on the same seeds (paired t-test). Pure functions: the eval command does I/O.
 
+import { CENTER_DEFAULT_LAMBDA } from '../losses/center.js';
+import { CONTRASTIVE_CENTER_DEFAULT_LAMBDA } from '../losses/contrastive-center.js';
 import { paperFigure } from './paper.js';
 import { ci95HalfWidth, mean, pairedTTest, std, verdict, type Verdict } from './stats.js';
 
@@ -67,7 +69,7 @@ export interface AccuracyTable {
 const LOSS_ORDER = ['softmax', 'center', 'contrastive-center'];
 const uniq = <T>(xs: T[]): T[] => [...new Set(xs)].sort();
 
-const DEFAULT_LAMBDA: Record<string, number> = { center: 0.01, 'contrastive-center': 1 };
+const DEFAULT_LAMBDA: Record<string, number> = { center: CENTER_DEFAULT_LAMBDA, 'contrastive-center': CONTRASTIVE_CENTER_DEFAULT_LAMBDA };
 
 /** The loss name, plus the settings that differ from the project defaults, e.g. `contrastive-center [reduction=sum]`. */
 export function lossLabel(loss: RunRecord['loss']): string {
