@@ -82,11 +82,21 @@ export function lockRunDir(paths: RunPaths): () => void {
   throw new UserError(`${paths.lock}: cannot take the run lock`);
 }
 
+/**
+ * Whether a process still runs. A zombie (exited, not yet reaped by its parent: a killed run whose
+ * parent shell lingers) answers signal 0 like a live one, so on Linux its state is read too.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces and parentheses.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS, Windows): trust the signal
   }
 }
