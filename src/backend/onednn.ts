@@ -17,6 +17,8 @@ export interface OneDnnAddon {
   maxPoolGrad2x2(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   batchNormForward(dims: Int32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
   batchNormBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, epsilon: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  relu(x: Float32Array, y: Float32Array): void;
+  reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
   info(): { version: string; isa: string; threads: number; cachedPlans: number };
 }
@@ -137,8 +139,32 @@ function fusedConv2D(args: KernelArgs): Info {
   return nativeForward(addon, args.backend, plan.geometry, plan.info, x, filter, bias, activation === 'relu');
 }
 
+/** Relu on every core (tfjs-wasm's runs on one). */
+function relu(args: KernelArgs): Info {
+  const addon = active;
+  const { x } = args.inputs;
+  if (addon === null || x.dtype !== 'float32') return runStock('Relu', args);
+  const y = output(args.backend, x.shape);
+  const [xs, ys] = f32s(args.backend, x, y);
+  addon.relu(xs, ys);
+  return y;
+}
+
+/** Relu's gradient in one pass, dy where x > 0 (the stock gradient is Step, Cast and Multiply). */
+function reluGrad({ inputs, backend }: KernelArgs): Info {
+  const addon = active;
+  if (addon === null) throw new Error('CtcReluGrad needs the ctc-onednn addon (backend wasm+onednn)');
+  const { x, dy } = inputs;
+  const dx = output(backend, x.shape);
+  const [xs, dys, dxs] = f32s(backend, x, dy, dx);
+  addon.reluGrad(xs, dys, dxs);
+  return dx;
+}
+
 /** Forward kernels that use oneDNN when it is active; registered on wasm with ctc's other kernels. */
 export const NATIVE_FORWARD_KERNELS: tf.KernelConfig[] = [
+  { kernelName: 'Relu', backendName: 'wasm', kernelFunc: relu as unknown as tf.KernelFunc },
+  { kernelName: 'CtcReluGrad', backendName: 'wasm', kernelFunc: reluGrad as unknown as tf.KernelFunc },
   { kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: conv2D as unknown as tf.KernelFunc },
   { kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: fusedConv2D as unknown as tf.KernelFunc },
 ];

@@ -11,6 +11,7 @@
 // - Mean and Sum: stock multiplies by a full ones tensor; here a tile of the (divided) dy.
 
 import * as tf from '@tensorflow/tfjs';
+import { nativeConvolutions } from './onednn.js';
 import { f32s, output, release, reshape, ROW_BLOCK, runKernel, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
 import { channelAffine } from './wasm-kernels.js';
 
@@ -129,8 +130,15 @@ function reductionGrad(divide: boolean) {
   };
 }
 
+/** Relu: one native pass when the addon is active (backend wasm+onednn); the stock chain otherwise. */
+function reluGrad(dy: tf.Tensor, [x]: tf.Tensor[]): Grads | null {
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || nativeConvolutions() === null) return null;
+  return { x: () => run('CtcReluGrad', { x, dy }) };
+}
+
 const WASM_GRADS: Record<string, (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Grads | null> = {
   Prelu: preluGrad,
+  Relu: reluGrad,
   FusedBatchNorm: batchNormGrad,
   Mean: reductionGrad(true),
   Sum: reductionGrad(false),

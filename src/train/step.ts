@@ -35,8 +35,10 @@ export async function trainStep(
     return t.total;
   }, sgd.variables);
   const gradList = Object.values(grads);
-  const check = tf.tidy(() => tf.stack([value, softmax as unknown as tf.Scalar, aux as unknown as tf.Scalar, tf.addN(gradList.map((g) => g.square().sum()))]));
-  const [total, soft, auxValue, gradSq] = (await check.data()) as Float32Array;
+  // The sum of every gradient entry is finite exactly when each entry is (barring an overflow of
+  // the sum itself, which is worth stopping for too); no squares needed, a pass per gradient less.
+  const check = tf.tidy(() => tf.stack([value, softmax as unknown as tf.Scalar, aux as unknown as tf.Scalar, tf.addN(gradList.map((g) => g.sum()))]));
+  const [total, soft, auxValue, gradSum] = (await check.data()) as Float32Array;
   check.dispose();
   try {
     const terms = { total, softmax: soft, aux: auxValue };
@@ -44,7 +46,7 @@ export async function trainStep(
     for (const [name, v] of [['softmax', soft], ['aux', auxValue], ['total', total]] as const) {
       if (!Number.isFinite(v)) return { ok: false, what: `loss term '${name === 'aux' ? loss.name : name}' is ${v}` };
     }
-    if (!Number.isFinite(gradSq)) {
+    if (!Number.isFinite(gradSum)) {
       const bad = await firstNonFinite(grads);
       return { ok: false, what: `the gradient of '${bad}' is not finite` };
     }

@@ -98,6 +98,25 @@ test('2x2 max-pool gradient in the addon equals cpu exactly: ties, NaN, -Infinit
   }
 });
 
+test('relu and its gradient in the addon match cpu, NaN and zero included', { skip }, async () => {
+  const n = 3 * 17 * 11 * 8;
+  const x = values(n, 41);
+  x[0] = Number.NaN;
+  x[1] = 0;
+  x[2] = -0;
+  const results: Float32Array[][] = [];
+  for (const backend of ['cpu', 'wasm+onednn'] as const) {
+    await initBackend(backend);
+    const input = tf.tensor(x, [3, 17, 11, 8]);
+    const y = tf.relu(input);
+    const g = tf.grad((t: tf.Tensor) => weighted(tf.relu(t)))(input);
+    results.push([(await y.data()) as Float32Array, (await g.data()) as Float32Array]);
+    tf.dispose([input, y, g]);
+  }
+  assert.deepEqual(Array.from(results[1][0]), Array.from(results[0][0]), 'relu');
+  assert.deepEqual(Array.from(results[1][1]), Array.from(results[0][1]), 'relu gradient');
+});
+
 test('the addon rejects buffers that do not match the geometry, instead of reading past them', { skip }, () => {
   assert.ok(addon !== null);
   const geometry = Int32Array.from([1, 4, 4, 1, 3, 3, 1, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1]);

@@ -448,8 +448,8 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
     float* variance = floats(env, argv[7], size_t(d.c), "variance");
     const int64_t c = d.c;
     std::vector<double> sum, sumSq;
-    channelSums(d.rows, c, [&](int64_t r, double* s, double* q) {
-      const float* row = x + r * c;
+    channelSums(d.rows, c, [x, c](int64_t r, double* __restrict s, double* __restrict q) {
+      const float* __restrict row = x + r * c;
       for (int64_t k = 0; k < c; k++) {
         const double v = row[k];
         s[k] += v;
@@ -466,11 +466,13 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
       scale[k] = float(s);
       shift[k] = float(double(beta[k]) - m * s);
     }
+    const float* __restrict sc = scale.data();
+    const float* __restrict sh = shift.data();
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < d.rows; r++) {
-      const float* in = x + r * c;
-      float* out = y + r * c;
-      for (int64_t k = 0; k < c; k++) out[k] = in[k] * scale[k] + shift[k];
+      const float* __restrict in = x + r * c;
+      float* __restrict out = y + r * c;
+      for (int64_t k = 0; k < c; k++) out[k] = in[k] * sc[k] + sh[k];
     }
     return nullptr;
   });
@@ -494,34 +496,73 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
     float* dgamma = floats(env, argv[8], size_t(d.c), "dgamma");
     float* dbeta = floats(env, argv[9], size_t(d.c), "dbeta");
     const int64_t c = d.c;
-    std::vector<float> mu(mean, mean + c);
     std::vector<double> sumDy, sumDyCentered;
-    channelSums(d.rows, c, [&](int64_t r, double* s, double* q) {
-      const float* xr = x + r * c;
-      const float* g = dy + r * c;
+    channelSums(d.rows, c, [x, dy, mean, c](int64_t r, double* __restrict s, double* __restrict q) {
+      const float* __restrict xr = x + r * c;
+      const float* __restrict g = dy + r * c;
+      const float* __restrict mu = mean;
       for (int64_t k = 0; k < c; k++) {
         s[k] += g[k];
         q[k] += double(g[k]) * double(xr[k] - mu[k]);
       }
     }, sumDy, sumDyCentered);
     // dx = a * dy + b * (x - mean) + e, per channel.
-    std::vector<float> a(c), b(c), e(c);
+    std::vector<float> av(c), bv(c), ev(c);
     const double n = double(d.rows);
     for (int64_t k = 0; k < c; k++) {
       const double invstd = 1.0 / std::sqrt(double(variance[k]) + epsilon);
       dbeta[k] = float(sumDy[k]);
       dgamma[k] = float(sumDyCentered[k] * invstd);
       const double g = double(gamma[k]) * invstd;
-      a[k] = float(g);
-      b[k] = float(-g * invstd * invstd * sumDyCentered[k] / n);
-      e[k] = float(-g * sumDy[k] / n);
+      av[k] = float(g);
+      bv[k] = float(-g * invstd * invstd * sumDyCentered[k] / n);
+      ev[k] = float(-g * sumDy[k] / n);
     }
+    const float* __restrict a = av.data();
+    const float* __restrict b = bv.data();
+    const float* __restrict e = ev.data();
+    const float* __restrict mu = mean;
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < d.rows; r++) {
-      const float* xr = x + r * c;
-      const float* g = dy + r * c;
-      float* out = dx + r * c;
+      const float* __restrict xr = x + r * c;
+      const float* __restrict g = dy + r * c;
+      float* __restrict out = dx + r * c;
       for (int64_t k = 0; k < c; k++) out[k] = a[k] * g[k] + b[k] * (xr[k] - mu[k]) + e[k];
+    }
+    return nullptr;
+  });
+}
+
+// relu(x, y): y = max(x, 0), with NaN passed through (as tfjs: x < 0 ? 0 : x).
+napi_value Relu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 2);
+    size_t n = 0;
+    check(env, napi_get_typedarray_info(env, argv[0], nullptr, &n, nullptr, nullptr, nullptr), "x must be a Float32Array");
+    const float* __restrict x = floats(env, argv[0], n, "x");
+    float* __restrict y = floats(env, argv[1], n, "y");
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < int64_t(n); i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+    return nullptr;
+  });
+}
+
+// reluGrad(x, dy, dx): dx = x > 0 ? dy : 0 (tfjs: dy * step(x), step(NaN) = NaN).
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 3);
+    size_t n = 0;
+    check(env, napi_get_typedarray_info(env, argv[0], nullptr, &n, nullptr, nullptr, nullptr), "x must be a Float32Array");
+    const float* __restrict x = floats(env, argv[0], n, "x");
+    const float* __restrict dy = floats(env, argv[1], n, "dy");
+    float* __restrict dx = floats(env, argv[2], n, "dx");
+#pragma omp parallel for schedule(static)
+    // Branch-free (selects, then one multiply), so it vectorises: the signs of x are random,
+    // and a branch per element mispredicts half the time (5x slower, measured).
+    for (int64_t i = 0; i < int64_t(n); i++) {
+      const float v = x[i];
+      const float step = v > 0.0f ? 1.0f : (v == v ? 0.0f : v);
+      dx[i] = dy[i] * step;
     }
     return nullptr;
   });
@@ -587,6 +628,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPoolGrad2x2", nullptr, MaxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"relu", nullptr, Relu, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
