@@ -533,7 +533,7 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   });
 }
 
-// relu(x, y): y = max(x, 0), with NaN passed through (as tfjs: x < 0 ? 0 : x).
+// relu(x, y): y = max(0, x) as tfjs's cpu backend computes it: -0 gives 0, NaN stays NaN.
 napi_value Relu(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = arguments(env, info, 2);
@@ -542,7 +542,10 @@ napi_value Relu(napi_env env, napi_callback_info info) {
     const float* __restrict x = floats(env, argv[0], n, "x");
     float* __restrict y = floats(env, argv[1], n, "y");
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < int64_t(n); i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+    for (int64_t i = 0; i < int64_t(n); i++) {
+      const float v = x[i];
+      y[i] = v > 0.0f ? v : (v == v ? 0.0f : v);
+    }
     return nullptr;
   });
 }
