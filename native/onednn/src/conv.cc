@@ -1,0 +1,273 @@
+// oneDNN convolutions (forward, backward-data, backward-weights) for ctc's tfjs kernels. Tensors
+// arrive as float32 typed arrays in tfjs's layouts (activations NHWC, filters HWIO) and are
+// reordered to and from the layouts oneDNN's primitives choose (blocked, for its JIT kernels).
+// Primitives and their reorders are built once per shape and reused.
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "napi-util.h"
+
+namespace ctc {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+// The convolution's geometry, in the order the JS side packs it into an Int32Array.
+struct Geometry {
+  int32_t n, h, w, c;          // input
+  int32_t kh, kw, o;           // filter
+  int32_t oh, ow;              // output
+  int32_t sh, sw, dh, dw;      // strides, dilations (tfjs convention: 1 = none)
+  int32_t pt, pl, pb, pr;      // padding top, left, bottom, right
+};
+constexpr size_t kGeometryInts = sizeof(Geometry) / sizeof(int32_t);
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
+}
+
+memory::dims srcDims(const Geometry& g) { return {g.n, g.c, g.h, g.w}; }
+memory::dims dstDims(const Geometry& g) { return {g.n, g.o, g.oh, g.ow}; }
+memory::dims weightDims(const Geometry& g) { return {g.o, g.c, g.kh, g.kw}; }
+
+memory::desc anyDesc(const memory::dims& dims) { return memory::desc(dims, dt::f32, tag::any); }
+
+// One tensor argument: the caller's buffer in tfjs's layout, and, when the primitive wants
+// another layout, a buffer of its own plus the reorder between the two.
+struct Operand {
+  memory user;
+  memory inner;
+  dnnl::reorder convert;
+  bool reordered = false;
+
+  Operand() = default;
+  Operand(const memory::desc& userDesc, const memory::desc& innerDesc, bool isInput) {
+    auto& engine = cpuEngine();
+    user = memory(userDesc, engine, DNNL_MEMORY_NONE);
+    if (innerDesc == userDesc) {
+      inner = user;
+      return;
+    }
+    reordered = true;
+    inner = memory(innerDesc, engine);
+    convert = isInput ? dnnl::reorder(user, inner) : dnnl::reorder(inner, user);
+  }
+
+  void bind(void* data) {
+    user.set_data_handle(data);
+    if (!reordered) inner.set_data_handle(data);
+  }
+  void readIn() {
+    if (reordered) convert.execute(cpuStream(), user, inner);
+  }
+  void writeOut() {
+    if (reordered) convert.execute(cpuStream(), inner, user);
+  }
+};
+
+enum class Op { Forward, BackwardData, BackwardWeights };
+
+struct Plan {
+  dnnl::primitive primitive;
+  // Forward: src, weights, dst. Backward data: diff_dst, weights, diff_src.
+  // Backward weights: src, diff_dst, diff_weights. The third is the output.
+  Operand a, b, out;
+  bool hasBias = false;
+  memory bias;
+  int argA = 0, argB = 0, argOut = 0;
+};
+
+dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, bool bias, bool relu) {
+  memory::dims strides = {g.sh, g.sw};
+  memory::dims dilates = {g.dh - 1, g.dw - 1};
+  memory::dims padL = {g.pt, g.pl};
+  memory::dims padR = {g.pb, g.pr};
+  auto algo = dnnl::algorithm::convolution_direct;
+  auto prop = dnnl::prop_kind::forward_training;
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  if (bias) {
+    dnnl::convolution_forward::desc desc(prop, algo, anyDesc(srcDims(g)), anyDesc(weightDims(g)),
+                                         memory::desc({g.o}, dt::f32, tag::a), anyDesc(dstDims(g)),
+                                         strides, dilates, padL, padR);
+    return {desc, attr, cpuEngine()};
+  }
+  dnnl::convolution_forward::desc desc(prop, algo, anyDesc(srcDims(g)), anyDesc(weightDims(g)),
+                                       anyDesc(dstDims(g)), strides, dilates, padL, padR);
+  return {desc, attr, cpuEngine()};
+}
+
+std::unique_ptr<Plan> makePlan(Op op, const Geometry& g, bool bias, bool relu) {
+  memory::desc nhwcSrc(srcDims(g), dt::f32, tag::nhwc);
+  memory::desc nhwcDst(dstDims(g), dt::f32, tag::nhwc);
+  memory::desc hwioWeights(weightDims(g), dt::f32, tag::hwio);
+  memory::dims strides = {g.sh, g.sw};
+  memory::dims dilates = {g.dh - 1, g.dw - 1};
+  memory::dims padL = {g.pt, g.pl};
+  memory::dims padR = {g.pb, g.pr};
+  auto algo = dnnl::algorithm::convolution_direct;
+  auto plan = std::make_unique<Plan>();
+  auto fwd = forwardPd(g, bias && op == Op::Forward, relu && op == Op::Forward);
+  if (op == Op::Forward) {
+    plan->primitive = dnnl::convolution_forward(fwd);
+    plan->a = Operand(nhwcSrc, fwd.src_desc(), true);
+    plan->b = Operand(hwioWeights, fwd.weights_desc(), true);
+    plan->out = Operand(nhwcDst, fwd.dst_desc(), false);
+    plan->argA = DNNL_ARG_SRC;
+    plan->argB = DNNL_ARG_WEIGHTS;
+    plan->argOut = DNNL_ARG_DST;
+    if (bias) {
+      plan->hasBias = true;
+      plan->bias = memory(fwd.bias_desc(), cpuEngine(), DNNL_MEMORY_NONE);
+    }
+  } else if (op == Op::BackwardData) {
+    dnnl::convolution_backward_data::desc desc(algo, anyDesc(srcDims(g)), anyDesc(weightDims(g)),
+                                               anyDesc(dstDims(g)), strides, dilates, padL, padR);
+    dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(), fwd);
+    plan->primitive = dnnl::convolution_backward_data(pd);
+    plan->a = Operand(nhwcDst, pd.diff_dst_desc(), true);
+    plan->b = Operand(hwioWeights, pd.weights_desc(), true);
+    plan->out = Operand(nhwcSrc, pd.diff_src_desc(), false);
+    plan->argA = DNNL_ARG_DIFF_DST;
+    plan->argB = DNNL_ARG_WEIGHTS;
+    plan->argOut = DNNL_ARG_DIFF_SRC;
+  } else {
+    dnnl::convolution_backward_weights::desc desc(algo, anyDesc(srcDims(g)), anyDesc(weightDims(g)),
+                                                  anyDesc(dstDims(g)), strides, dilates, padL, padR);
+    dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(), fwd);
+    plan->primitive = dnnl::convolution_backward_weights(pd);
+    plan->a = Operand(nhwcSrc, pd.src_desc(), true);
+    plan->b = Operand(nhwcDst, pd.diff_dst_desc(), true);
+    plan->out = Operand(hwioWeights, pd.diff_weights_desc(), false);
+    plan->argA = DNNL_ARG_SRC;
+    plan->argB = DNNL_ARG_DIFF_DST;
+    plan->argOut = DNNL_ARG_DIFF_WEIGHTS;
+  }
+  return plan;
+}
+
+std::unordered_map<std::string, std::unique_ptr<Plan>>& plans() {
+  static std::unordered_map<std::string, std::unique_ptr<Plan>> cache;
+  return cache;
+}
+
+Plan& planFor(Op op, const Geometry& g, bool bias, bool relu) {
+  std::string key(reinterpret_cast<const char*>(&g), sizeof(Geometry));
+  key.push_back(static_cast<char>(op));
+  key.push_back(bias ? 'b' : '-');
+  key.push_back(relu ? 'r' : '-');
+  auto& cache = plans();
+  auto found = cache.find(key);
+  if (found != cache.end()) return *found->second;
+  auto plan = makePlan(op, g, bias, relu);
+  Plan& ref = *plan;
+  cache.emplace(std::move(key), std::move(plan));
+  return ref;
+}
+
+void run(Plan& plan, void* a, void* b, void* out, void* bias) {
+  plan.a.bind(a);
+  plan.b.bind(b);
+  plan.out.bind(out);
+  plan.a.readIn();
+  plan.b.readIn();
+  std::unordered_map<int, memory> args = {
+      {plan.argA, plan.a.inner}, {plan.argB, plan.b.inner}, {plan.argOut, plan.out.inner}};
+  if (plan.hasBias) {
+    plan.bias.set_data_handle(bias);
+    args[DNNL_ARG_BIAS] = plan.bias;
+  }
+  plan.primitive.execute(cpuStream(), args);
+  plan.out.writeOut();
+  cpuStream().wait();
+}
+
+Geometry geometry(napi_env env, napi_value value) {
+  bool isTyped = false;
+  check(env, napi_is_typedarray(env, value, &isTyped), "napi_is_typedarray");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "napi_get_typedarray_info");
+  if (!isTyped || type != napi_int32_array || length != kGeometryInts) {
+    throw JsError{"ctc-onednn: geometry must be an Int32Array of " + std::to_string(kGeometryInts) + " values"};
+  }
+  Geometry g;
+  std::memcpy(&g, data, sizeof(Geometry));
+  const int32_t* v = reinterpret_cast<const int32_t*>(&g);
+  for (size_t i = 0; i < kGeometryInts; i++) {
+    if (v[i] < 0) throw JsError{"ctc-onednn: geometry has a negative entry"};
+  }
+  if (g.n == 0 || g.c == 0 || g.o == 0 || g.kh == 0 || g.kw == 0 || g.sh == 0 || g.sw == 0 || g.dh == 0 || g.dw == 0) {
+    throw JsError{"ctc-onednn: geometry has a zero size, stride or dilation"};
+  }
+  return g;
+}
+
+size_t inputSize(const Geometry& g) { return size_t(g.n) * g.h * g.w * g.c; }
+size_t outputSize(const Geometry& g) { return size_t(g.n) * g.oh * g.ow * g.o; }
+size_t filterSize(const Geometry& g) { return size_t(g.kh) * g.kw * g.c * g.o; }
+
+}  // namespace
+
+size_t cachedPlans() { return plans().size(); }
+
+// forward(geometry, x, filter, bias | null, relu, y)
+napi_value Forward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 6);
+    Geometry g = geometry(env, argv[0]);
+    float* x = floats(env, argv[1], inputSize(g), "x");
+    float* w = floats(env, argv[2], filterSize(g), "filter");
+    bool hasBias = !isNullish(env, argv[3]);
+    float* bias = hasBias ? floats(env, argv[3], size_t(g.o), "bias") : nullptr;
+    bool relu = false;
+    check(env, napi_get_value_bool(env, argv[4], &relu), "relu must be a boolean");
+    float* y = floats(env, argv[5], outputSize(g), "y");
+    run(planFor(Op::Forward, g, hasBias, relu), x, w, y, bias);
+    return nullptr;
+  });
+}
+
+// backwardData(geometry, dy, filter, dx)
+napi_value BackwardData(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 4);
+    Geometry g = geometry(env, argv[0]);
+    float* dy = floats(env, argv[1], outputSize(g), "dy");
+    float* w = floats(env, argv[2], filterSize(g), "filter");
+    float* dx = floats(env, argv[3], inputSize(g), "dx");
+    run(planFor(Op::BackwardData, g, false, false), dy, w, dx, nullptr);
+    return nullptr;
+  });
+}
+
+// backwardWeights(geometry, x, dy, dw)
+napi_value BackwardWeights(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 4);
+    Geometry g = geometry(env, argv[0]);
+    float* x = floats(env, argv[1], inputSize(g), "x");
+    float* dy = floats(env, argv[2], outputSize(g), "dy");
+    float* dw = floats(env, argv[3], filterSize(g), "dw");
+    run(planFor(Op::BackwardWeights, g, false, false), x, dy, dw, nullptr);
+    return nullptr;
+  });
+}
+
+}  // namespace ctc

@@ -1,0 +1,94 @@
+// Elementwise and pooling kernels compiled and threaded: relu, its gradient, and the 2x2 max-pool
+// gradient, each with tfjs's cpu backend's exact semantics (NaN, -0, ties).
+
+#include <cstring>
+#include <limits>
+
+#include "napi-util.h"
+
+namespace ctc {
+
+// relu(x, y): y = max(0, x) as tfjs's cpu backend computes it: -0 gives 0, NaN stays NaN.
+napi_value Relu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 2);
+    size_t n = 0;
+    check(env, napi_get_typedarray_info(env, argv[0], nullptr, &n, nullptr, nullptr, nullptr), "x must be a Float32Array");
+    const float* __restrict x = floats(env, argv[0], n, "x");
+    float* __restrict y = floats(env, argv[1], n, "y");
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < int64_t(n); i++) {
+      const float v = x[i];
+      y[i] = v > 0.0f ? v : (v == v ? 0.0f : v);
+    }
+    return nullptr;
+  });
+}
+
+// reluGrad(x, dy, dx): dx = x > 0 ? dy : 0 (tfjs: dy * step(x), step(NaN) = NaN).
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 3);
+    size_t n = 0;
+    check(env, napi_get_typedarray_info(env, argv[0], nullptr, &n, nullptr, nullptr, nullptr), "x must be a Float32Array");
+    const float* __restrict x = floats(env, argv[0], n, "x");
+    const float* __restrict dy = floats(env, argv[1], n, "dy");
+    float* __restrict dx = floats(env, argv[2], n, "dx");
+#pragma omp parallel for schedule(static)
+    // Branch-free (selects, then one multiply), so it vectorises: the signs of x are random,
+    // and a branch per element mispredicts half the time (5x slower, measured).
+    for (int64_t i = 0; i < int64_t(n); i++) {
+      const float v = x[i];
+      const float step = v > 0.0f ? 1.0f : (v == v ? 0.0f : v);
+      dx[i] = dy[i] * step;
+    }
+    return nullptr;
+  });
+}
+
+// maxPoolGrad2x2(dims [n, h, w, oh, ow, c], x, dy, dx): the gradient of a 2x2, stride-2,
+// unpadded max pool. Each window sends its dy to its first maximum in row-major order, with a
+// strict > starting from -infinity (so NaN and -infinity never win): tfjs's cpu backend's rule,
+// which ctc's wasm kernel follows too. Windows are disjoint, so the result is exact.
+napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 4);
+    bool isTyped = false;
+    check(env, napi_is_typedarray(env, argv[0], &isTyped), "napi_is_typedarray");
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (isTyped) check(env, napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr), "napi_get_typedarray_info");
+    if (!isTyped || type != napi_int32_array || length != 6) throw JsError{"ctc-onednn: pool dims must be an Int32Array of 6 values"};
+    const int32_t* d = static_cast<const int32_t*>(data);
+    const int64_t n = d[0], h = d[1], w = d[2], oh = d[3], ow = d[4], c = d[5];
+    if (n < 1 || c < 1 || oh < 0 || ow < 0 || h < 2 * oh || w < 2 * ow) throw JsError{"ctc-onednn: pool dims do not describe a 2x2 stride-2 pool"};
+    const float* x = floats(env, argv[1], size_t(n * h * w * c), "x");
+    const float* dy = floats(env, argv[2], size_t(n * oh * ow * c), "dy");
+    float* dx = floats(env, argv[3], size_t(n * h * w * c), "dx");
+    const float lowest = -std::numeric_limits<float>::infinity();
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < n; b++) {
+      std::memset(dx + b * h * w * c, 0, sizeof(float) * size_t(h * w * c));
+      for (int64_t r = 0; r < oh; r++) {
+        for (int64_t col = 0; col < ow; col++) {
+          const int64_t i0 = ((b * h + 2 * r) * w + 2 * col) * c;
+          const int64_t i1 = i0 + c, i2 = i0 + w * c, i3 = i2 + c;
+          const float* g = dy + ((b * oh + r) * ow + col) * c;
+          for (int64_t k = 0; k < c; k++) {
+            float best = lowest;
+            int64_t at = -1;
+            if (x[i0 + k] > best) { best = x[i0 + k]; at = i0; }
+            if (x[i1 + k] > best) { best = x[i1 + k]; at = i1; }
+            if (x[i2 + k] > best) { best = x[i2 + k]; at = i2; }
+            if (x[i3 + k] > best) { at = i3; }
+            if (at >= 0) dx[at + k] = g[k];
+          }
+        }
+      }
+    }
+    return nullptr;
+  });
+}
+
+}  // namespace ctc
