@@ -11,6 +11,10 @@
 
 namespace ctc {
 
+// Below this many values a loop runs on the calling thread: waking OpenMP's threads costs more
+// than the work (a relu on a 128-value loss term took 3 ms instead of microseconds).
+constexpr int64_t kParallelMin = 1 << 15;
+
 struct JsError {
   std::string message;
 };

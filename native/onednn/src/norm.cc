@@ -25,11 +25,11 @@ struct Partials {
 template <typename Pair>
 void channelSums(int64_t rows, int64_t c, Pair pair, std::vector<double>& first, std::vector<double>& second) {
   static Partials parts;
-  const int threads = omp_get_max_threads();
+  const int threads = rows * c >= kParallelMin ? omp_get_max_threads() : 1;
   parts.threads = threads;
   parts.a.assign(size_t(threads) * c, 0.0);
   parts.b.assign(size_t(threads) * c, 0.0);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if (rows * c >= kParallelMin)
   {
     const int t = omp_get_thread_num();
     const int64_t begin = rows * t / threads, end = rows * (t + 1) / threads;
@@ -102,7 +102,7 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
     }
     const float* __restrict sc = scale.data();
     const float* __restrict sh = shift.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.rows * c >= kParallelMin)
     for (int64_t r = 0; r < d.rows; r++) {
       const float* __restrict in = x + r * c;
       float* __restrict out = y + r * c;
@@ -156,7 +156,7 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
     const float* __restrict b = bv.data();
     const float* __restrict e = ev.data();
     const float* __restrict mu = mean;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.rows * c >= kParallelMin)
     for (int64_t r = 0; r < d.rows; r++) {
       const float* __restrict xr = x + r * c;
       const float* __restrict g = dy + r * c;
