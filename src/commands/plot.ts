@@ -17,6 +17,7 @@ import { readFeatureFrames } from '../report/plot-frames.js';
 import type { ScatterInput } from '../report/plot.js';
 import { fmt } from '../report/plot-specs.js';
 import type { Rendered } from '../report/plot-render.js';
+import { lossLabel } from '../report/tables.js';
 import { runPaths } from '../train/run-dir.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -118,9 +119,12 @@ function readRunConfig(dir: string): Config {
   return parseConfig(fs.readFileSync(file, 'utf8'), file).config;
 }
 
-/** The loss name per run; the folder name is added when two runs share a loss. */
+/**
+ * The loss per run as the tables name it (non-default lambda, reduction, center update in
+ * brackets); the folder name is added when two runs still share a label.
+ */
 function runLabels(dirs: string[], configs: Config[]): string[] {
-  const losses = configs.map((c) => c.loss.name);
+  const losses = configs.map((c) => lossLabel(c.loss as Parameters<typeof lossLabel>[0]));
   return losses.map((l, i) => (losses.indexOf(l) !== losses.lastIndexOf(l) ? `${l} (${path.basename(path.resolve(dirs[i]))})` : l));
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, useBackend, type BackendChoice } from '../../src/backend/index.js';
+import { loadOneDnn } from '../../src/backend/onednn.js';
 import { wasmGradientsInstalled } from '../../src/backend/wasm-gradients.js';
 import { UserError } from '../../src/errors.js';
 
@@ -54,9 +55,9 @@ test('initBackend can switch back and forth', async () => {
   }
 });
 
-test("initBackend('auto') falls through to wasm without the native packages", { skip: nativeInstalled }, async () => {
+test("initBackend('auto') falls through to wasm without the native packages (with the oneDNN addon when it is built)", { skip: nativeInstalled }, async () => {
   const info = await initBackend('auto');
-  assert.equal(info.name, 'wasm');
+  assert.equal(info.name, loadOneDnn().addon === null ? 'wasm' : 'wasm+onednn');
   assert.equal(tf.getBackend(), 'wasm');
 });
 
@@ -69,5 +70,5 @@ test("initBackend('tensorflow') without tfjs-node is a UserError naming the pack
 });
 
 test('an unknown backend name is a UserError listing the valid ones', async () => {
-  await assert.rejects(initBackend('metal' as BackendChoice), userErrorMentioning('auto, cuda, tensorflow, wasm, cpu'));
+  await assert.rejects(initBackend('metal' as BackendChoice), userErrorMentioning('auto, cuda, tensorflow, wasm+onednn, wasm, cpu'));
 });
