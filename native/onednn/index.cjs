@@ -1,4 +1,5 @@
 // Loads the built addon, or explains why there is none: `addon` is null and `reason` says why.
+// Its functions and their arguments are declared once, in ctc's src/backend/onednn.ts (OneDnnAddon).
 'use strict';
 const path = require('node:path');
 

@@ -10,6 +10,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { f32s, output, runStock, type Info, type KernelArgs } from './wasm-heap.js';
 
+/**
+ * The addon's functions (native/onednn/src/*.cc). A convolution's geometry is 17 int32 values:
+ * n, h, w, c, kh, kw, o, oh, ow, strideH, strideW, dilationH, dilationW, padTop, padLeft,
+ * padBottom, padRight; activations are NHWC, filters HWIO, all float32.
+ */
 export interface OneDnnAddon {
   forward(geometry: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array): void;
   backwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;

@@ -8,20 +8,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { loadOneDnn } from '../../src/backend/onednn.js';
-import { values } from './values.js';
+import { relativeError, values } from './values.js';
 
 const { addon, reason } = loadOneDnn();
 const skip = addon === null ? `native accelerator absent: ${reason ?? 'unknown'}` : false;
-
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale || 1);
-}
 
 type Compute = (...xs: tf.Tensor[]) => tf.Tensor[];
 

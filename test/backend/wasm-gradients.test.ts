@@ -11,24 +11,12 @@ import {
   wasmGradientsInstalled,
   WASM_GRADIENT_KERNELS,
 } from '../../src/backend/wasm-gradients.js';
-import { values } from './values.js';
+import { relativeError, values } from './values.js';
 
 // Captured before install, to show cpu keeps its stock kernels and to time the stock wasm one.
 const stockCpu = WASM_GRADIENT_KERNELS.map((name) => tf.getKernel(name, 'cpu')?.kernelFunc);
 const stockWasmBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
 installWasmGradients();
-
-
-/** max |a-b| / max |b|: the tolerance the brief states for conv gradients. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale || 1);
-}
 
 /** Weights the output with fixed random numbers so every gradient entry differs. */
 function weightedSum(y: tf.Tensor, seed = 99): tf.Scalar {

@@ -8,22 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { pendingOutputs } from '../../src/backend/wasm-deferred.js';
 import { installWasmGradients } from '../../src/backend/wasm-gradients.js';
-import { values } from './values.js';
+import { relativeError, values } from './values.js';
 
 installWasmGradients();
 
-
-/** max |a-b| / max |b| */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale || 1);
-}
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 

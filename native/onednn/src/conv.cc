@@ -198,15 +198,7 @@ void run(Plan& plan, void* a, void* b, void* out, void* bias) {
 }
 
 Geometry geometry(napi_env env, napi_value value) {
-  bool isTyped = false;
-  check(env, napi_is_typedarray(env, value, &isTyped), "napi_is_typedarray");
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "napi_get_typedarray_info");
-  if (!isTyped || type != napi_int32_array || length != kGeometryInts) {
-    throw JsError{"ctc-onednn: geometry must be an Int32Array of " + std::to_string(kGeometryInts) + " values"};
-  }
+  const int32_t* data = int32s(env, value, kGeometryInts, "geometry");
   Geometry g;
   std::memcpy(&g, data, sizeof(Geometry));
   const int32_t* v = reinterpret_cast<const int32_t*>(&g);

@@ -75,6 +75,15 @@ inline double numberArg(napi_env env, napi_value value, const char* name) {
 }
 
 
+// The element count of a typed array (the size the other buffers of a call must match).
+inline size_t typedLength(napi_env env, napi_value value, const char* name) {
+  size_t length = 0;
+  if (napi_get_typedarray_info(env, value, nullptr, &length, nullptr, nullptr, nullptr) != napi_ok) {
+    throw JsError{std::string("ctc-onednn: ") + name + " must be a Float32Array"};
+  }
+  return length;
+}
+
 // An Int32Array of exactly `count` values (dimensions, geometry).
 inline const int32_t* int32s(napi_env env, napi_value value, size_t count, const char* what) {
   bool isTyped = false;

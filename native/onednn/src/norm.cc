@@ -18,7 +18,6 @@ namespace {
 
 struct Partials {
   std::vector<double> a, b;  // per thread: [threads * c]
-  int threads = 1;
 };
 
 // Sums over rows of f(row, channel) -> (first, second), per channel.
@@ -26,10 +25,9 @@ template <typename Pair>
 void channelSums(int64_t rows, int64_t c, Pair pair, std::vector<double>& first, std::vector<double>& second) {
   static Partials parts;
   const int threads = rows * c >= kParallelMin ? omp_get_max_threads() : 1;
-  parts.threads = threads;
   parts.a.assign(size_t(threads) * c, 0.0);
   parts.b.assign(size_t(threads) * c, 0.0);
-#pragma omp parallel num_threads(threads) if (rows * c >= kParallelMin)
+#pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
     const int64_t begin = rows * t / threads, end = rows * (t + 1) / threads;
@@ -52,14 +50,7 @@ struct NormDims {
 };
 
 NormDims normDims(napi_env env, napi_value value) {
-  bool isTyped = false;
-  check(env, napi_is_typedarray(env, value, &isTyped), "napi_is_typedarray");
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "napi_get_typedarray_info");
-  if (!isTyped || type != napi_int32_array || length != 2) throw JsError{"ctc-onednn: norm dims must be an Int32Array [rows, channels]"};
-  const int32_t* d = static_cast<const int32_t*>(data);
+  const int32_t* d = int32s(env, value, 2, "norm dims [rows, channels]");
   if (d[0] < 1 || d[1] < 1) throw JsError{"ctc-onednn: norm dims must be positive"};
   return {d[0], d[1]};
 }

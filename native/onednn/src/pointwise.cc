@@ -12,8 +12,7 @@ namespace ctc {
 napi_value Relu(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = arguments(env, info, 2);
-    size_t n = 0;
-    check(env, napi_get_typedarray_info(env, argv[0], nullptr, &n, nullptr, nullptr, nullptr), "x must be a Float32Array");
+    const size_t n = typedLength(env, argv[0], "x");
     const float* __restrict x = floats(env, argv[0], n, "x");
     float* __restrict y = floats(env, argv[1], n, "y");
 #pragma omp parallel for schedule(static) if (int64_t(n) >= kParallelMin)
@@ -29,8 +28,7 @@ napi_value Relu(napi_env env, napi_callback_info info) {
 napi_value ReluGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = arguments(env, info, 3);
-    size_t n = 0;
-    check(env, napi_get_typedarray_info(env, argv[0], nullptr, &n, nullptr, nullptr, nullptr), "x must be a Float32Array");
+    const size_t n = typedLength(env, argv[0], "x");
     const float* __restrict x = floats(env, argv[0], n, "x");
     const float* __restrict dy = floats(env, argv[1], n, "dy");
     float* __restrict dx = floats(env, argv[2], n, "dx");
@@ -53,14 +51,7 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
 napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = arguments(env, info, 4);
-    bool isTyped = false;
-    check(env, napi_is_typedarray(env, argv[0], &isTyped), "napi_is_typedarray");
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    if (isTyped) check(env, napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr), "napi_get_typedarray_info");
-    if (!isTyped || type != napi_int32_array || length != 6) throw JsError{"ctc-onednn: pool dims must be an Int32Array of 6 values"};
-    const int32_t* d = static_cast<const int32_t*>(data);
+    const int32_t* d = int32s(env, argv[0], 6, "pool dims");
     const int64_t n = d[0], h = d[1], w = d[2], oh = d[3], ow = d[4], c = d[5];
     if (n < 1 || c < 1 || oh < 0 || ow < 0 || h < 2 * oh || w < 2 * ow) throw JsError{"ctc-onednn: pool dims do not describe a 2x2 stride-2 pool"};
     const float* x = floats(env, argv[1], size_t(n * h * w * c), "x");
