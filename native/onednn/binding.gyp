@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "ctc_onednn",
-      "sources": ["src/addon.cc", "src/conv.cc", "src/norm.cc", "src/pointwise.cc"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fopenmp"],
+      "sources": ["src/addon.cc", "src/conv.cc", "src/norm.cc", "src/prelu.cc", "src/pointwise.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fopenmp", "-fno-trapping-math"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "libraries": ["-ldnnl", "-fopenmp"]
     }

@@ -7,28 +7,18 @@
 //   and one for dx = dy * scale / sqrt(var + eps) (an XNNPACK pass, wasm-kernels.ts).
 // - Prelu: stock runs greater (12 ms: a slow bool kernel), two selects, two multiplies, zerosLike
 //   and a sum; here dx = dy * (step(x) * (1 - alpha) + alpha) with the factor in one XNNPACK pass
-//   (3 ms), and dalpha = row sums of (x - relu(x)) * dy (6 ms).
+//   (3 ms), and dalpha = row sums of (x - relu(x)) * dy (6 ms); with the addon, both in one native
+//   pass (native-prelu.ts).
 // - Mean and Sum: stock multiplies by a full ones tensor; here a tile of the (divided) dy.
 
 import * as tf from '@tensorflow/tfjs';
+import { nativePreluGradFits, trailingBlock } from './native-prelu.js';
 import { nativeConvolutions } from './onednn.js';
 import { f32s, output, release, reshape, ROW_BLOCK, runKernel, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
 import { channelAffine } from './wasm-kernels.js';
 
 type GradFunc = tf.GradConfig['gradFunc'];
 type Grads = ReturnType<GradFunc>;
-
-/**
- * Size of the block that `alpha` repeats over x (alpha's shape without leading ones must equal
- * the tail of x's shape), or 0 when alpha broadcasts some other way.
- */
-function trailingBlock(alphaShape: readonly number[], xShape: readonly number[]): number {
-  let first = 0;
-  while (first < alphaShape.length && alphaShape[first] === 1) first++;
-  const core = alphaShape.slice(first);
-  const tail = xShape.slice(xShape.length - core.length);
-  return core.length <= xShape.length && core.every((s, i) => s === tail[i]) ? sizeOf(core) : 0;
-}
 
 /**
  * The prelu input-gradient factor, 1 where x > 0 and alpha elsewhere: step(x) * (1 - alpha) +
@@ -92,6 +82,11 @@ const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {
   tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
 
 function preluGrad(dy: tf.Tensor, [x, alpha]: tf.Tensor[]): Grads | null {
+  if (nativePreluGradFits(x, alpha) && dy.dtype === 'float32') {
+    // Both in one native pass; each thunk returns a handle of its own (the tape disposes them).
+    const [dx, dalpha] = tf.engine().runKernel('CtcPreluGrad', { x, alpha, dy }) as tf.Tensor[];
+    return { x: () => tf.reshape(dx, x.shape), alpha: () => tf.reshape(dalpha, alpha.shape) };
+  }
   const block = trailingBlock(alpha.shape, x.shape);
   if (x.dtype !== 'float32' || block === 0) return null;
   return {

@@ -65,10 +65,11 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const { batchSize, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, inChannels: C } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, padInfo } = info;
   const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && H >= 2 * Ho && W >= 2 * Wo;
-  // The addon (backend wasm+onednn) runs the 2x2 loop below compiled, on every core.
+  // The addon (backend wasm+onednn) runs the loops below compiled, on every core.
   const addon = nativeConvolutions();
-  if (twoByTwo && addon !== null) {
-    addon.maxPoolGrad2x2(Int32Array.from([batchSize, H, W, Ho, Wo, C]), xs, dys, dxs);
+  if (addon !== null) {
+    if (twoByTwo) addon.maxPoolGrad2x2(Int32Array.from([batchSize, H, W, Ho, Wo, C]), xs, dys, dxs);
+    else addon.maxPoolGrad(Int32Array.from([batchSize, H, W, C, Ho, Wo, fh, fw, sh, sw, padInfo.top, padInfo.left]), xs, dys, dxs);
     return dx;
   }
   const overlaps = sh < fh || sw < fw;

@@ -4,6 +4,7 @@
 // features] -> dense k. Convolutions have no bias and He initialisation; about 0.27 M parameters.
 
 import * as tf from '@tensorflow/tfjs';
+import { subsamplePadChannels } from '../backend/wasm-shortcut.js';
 import { SeededInit } from './init.js';
 import type { ModelSpec } from './types.js';
 
@@ -30,15 +31,8 @@ class ShortcutA extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      // A 1x1 max pool with stride 2 is a strided subsample that every backend runs fast.
-      const sub = tf.maxPool(x, 1, 2, 'valid');
       const before = Math.floor(this.extra / 2);
-      return tf.pad(sub, [
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [before, this.extra - before],
-      ]);
+      return subsamplePadChannels(x, before, this.extra - before);
     });
   }
 

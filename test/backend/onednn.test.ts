@@ -69,8 +69,9 @@ test('oneDNN conv2d with dilation and explicit asymmetric padding matches cpu', 
   await assertMatchesCpu([[2, 10, 9, 4], [3, 2, 4, 6]], (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], explicit)], 'explicit padding');
 });
 
-test('2x2 max-pool gradient in the addon equals cpu exactly: ties, NaN, -Infinity, odd sizes', { skip }, async () => {
-  for (const [h, w, c] of [[8, 8, 3], [9, 7, 20], [24, 24, 1]]) {
+test('max-pool gradients in the addon equal cpu exactly: 2x2, overlapping 3x3, same padding, 1x1; ties, NaN, -Infinity, odd sizes', { skip }, async () => {
+  const pools: [number, number, 'valid' | 'same'][] = [[2, 2, 'valid'], [3, 2, 'valid'], [3, 1, 'same'], [1, 2, 'valid']];
+  for (const [h, w, c] of [[8, 8, 3], [9, 7, 20], [24, 24, 1]]) for (const [size, stride, pad] of pools) {
     const shape = [2, h, w, c];
     // Few distinct values: many tied windows, as on MNIST's flat background.
     const x = Float32Array.from(values(2 * h * w * c, 5), (v) => Math.round(v * 4));
@@ -80,11 +81,11 @@ test('2x2 max-pool gradient in the addon equals cpu exactly: ties, NaN, -Infinit
     for (const backend of ['cpu', 'wasm+onednn'] as const) {
       await initBackend(backend);
       const input = tf.tensor(x, shape);
-      const g = tf.grad((t: tf.Tensor) => weighted(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(input);
+      const g = tf.grad((t: tf.Tensor) => weighted(tf.maxPool(t as tf.Tensor4D, size, stride, pad)))(input);
       results.push((await g.data()) as Float32Array);
       tf.dispose([input, g]);
     }
-    assert.deepEqual(Array.from(results[1]), Array.from(results[0]), `${h}x${w}x${c}`);
+    assert.deepEqual(Array.from(results[1]), Array.from(results[0]), `${h}x${w}x${c} pool ${size}/${stride} ${pad}`);
   }
 });
 

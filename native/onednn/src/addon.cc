@@ -1,6 +1,6 @@
 // ctc-onednn: oneDNN convolutions and a few compiled kernels behind ctc's tfjs kernels (see
-// src/backend/onednn.ts). This file registers the functions; conv.cc, norm.cc and pointwise.cc
-// implement them.
+// src/backend/onednn.ts). This file registers the functions; conv.cc, norm.cc, prelu.cc and
+// pointwise.cc implement them.
 
 #include <omp.h>
 
@@ -67,6 +67,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"backwardData", nullptr, BackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"backwardWeights", nullptr, BackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad2x2", nullptr, MaxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"preluForward", nullptr, PreluForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"preluBackward", nullptr, PreluBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"relu", nullptr, Relu, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

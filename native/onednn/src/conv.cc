@@ -4,8 +4,8 @@
 // picks its brgemm forward and NHWC JIT backward kernels, and no activation is copied. Letting it
 // choose the blocked layout (nChw16c) instead made its kernels a little faster but the reorders
 // to and from it cost more: a ResNet-20 step took 305 ms that way and 267 ms this way, LeNets++
-// 382 and 347 (batch 128). Filters are reordered to the layout the primitive chooses (they are
-// small). Primitives and their reorders are built once per shape and reused.
+// 382 and 347 (batch 128); one exception below (activationDesc). Filters are reordered to the
+// layout the primitive chooses (they are small). Primitives and reorders are built once per shape.
 
 #include <cstring>
 #include <memory>
@@ -47,6 +47,15 @@ memory::dims weightDims(const Geometry& g) { return {g.o, g.c, g.kh, g.kw}; }
 
 memory::desc anyDesc(const memory::dims& dims) { return memory::desc(dims, dt::f32, tag::any); }
 memory::desc nhwcDesc(const memory::dims& dims) { return memory::desc(dims, dt::f32, tag::nhwc); }
+
+// The activation layout the primitives are given. NHWC, except for 1x1 filters with a stride:
+// oneDNN 2.6.3's 1x1 kernels copy strided NHWC input through a scratch buffer and its backward-
+// weights kernel corrupted the heap there (a 28x28 input, stride 2; ctc's tests caught it), so
+// those let oneDNN choose its blocked layout, with reorders.
+memory::desc activationDesc(const Geometry& g, const memory::dims& dims) {
+  const bool stridedPointwise = g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1);
+  return stridedPointwise ? anyDesc(dims) : nhwcDesc(dims);
+}
 
 // One tensor argument: the caller's buffer in tfjs's layout, and, when the primitive wants
 // another layout, a buffer of its own plus the reorder between the two.
@@ -107,13 +116,13 @@ dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, bool bias
     attr.set_post_ops(ops);
   }
   if (bias) {
-    dnnl::convolution_forward::desc desc(prop, algo, nhwcDesc(srcDims(g)), anyDesc(weightDims(g)),
-                                         memory::desc({g.o}, dt::f32, tag::a), nhwcDesc(dstDims(g)),
+    dnnl::convolution_forward::desc desc(prop, algo, activationDesc(g, srcDims(g)), anyDesc(weightDims(g)),
+                                         memory::desc({g.o}, dt::f32, tag::a), activationDesc(g, dstDims(g)),
                                          strides, dilates, padL, padR);
     return {desc, attr, cpuEngine()};
   }
-  dnnl::convolution_forward::desc desc(prop, algo, nhwcDesc(srcDims(g)), anyDesc(weightDims(g)),
-                                       nhwcDesc(dstDims(g)), strides, dilates, padL, padR);
+  dnnl::convolution_forward::desc desc(prop, algo, activationDesc(g, srcDims(g)), anyDesc(weightDims(g)),
+                                       activationDesc(g, dstDims(g)), strides, dilates, padL, padR);
   return {desc, attr, cpuEngine()};
 }
 
@@ -141,8 +150,8 @@ std::unique_ptr<Plan> makePlan(Op op, const Geometry& g, bool bias, bool relu) {
       plan->bias = memory(fwd.bias_desc(), cpuEngine(), DNNL_MEMORY_NONE);
     }
   } else if (op == Op::BackwardData) {
-    dnnl::convolution_backward_data::desc desc(algo, nhwcDesc(srcDims(g)), anyDesc(weightDims(g)),
-                                               nhwcDesc(dstDims(g)), strides, dilates, padL, padR);
+    dnnl::convolution_backward_data::desc desc(algo, activationDesc(g, srcDims(g)), anyDesc(weightDims(g)),
+                                               activationDesc(g, dstDims(g)), strides, dilates, padL, padR);
     dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(), fwd);
     plan->primitive = dnnl::convolution_backward_data(pd);
     plan->a = Operand(nhwcDst, pd.diff_dst_desc(), true);
@@ -152,8 +161,8 @@ std::unique_ptr<Plan> makePlan(Op op, const Geometry& g, bool bias, bool relu) {
     plan->argB = DNNL_ARG_WEIGHTS;
     plan->argOut = DNNL_ARG_DIFF_SRC;
   } else {
-    dnnl::convolution_backward_weights::desc desc(algo, nhwcDesc(srcDims(g)), anyDesc(weightDims(g)),
-                                                  nhwcDesc(dstDims(g)), strides, dilates, padL, padR);
+    dnnl::convolution_backward_weights::desc desc(algo, activationDesc(g, srcDims(g)), anyDesc(weightDims(g)),
+                                                  activationDesc(g, dstDims(g)), strides, dilates, padL, padR);
     dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(), fwd);
     plan->primitive = dnnl::convolution_backward_weights(pd);
     plan->a = Operand(nhwcSrc, pd.src_desc(), true);

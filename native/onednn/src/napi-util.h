@@ -98,7 +98,7 @@ inline const int32_t* int32s(napi_env env, napi_value value, size_t count, const
   return static_cast<const int32_t*>(data);
 }
 
-// The addon's functions, one per file group (conv.cc, norm.cc, pointwise.cc).
+// The addon's functions, one per file group (conv.cc, norm.cc, prelu.cc, pointwise.cc).
 napi_value Forward(napi_env env, napi_callback_info info);
 napi_value BackwardData(napi_env env, napi_callback_info info);
 napi_value BackwardWeights(napi_env env, napi_callback_info info);
@@ -108,5 +108,8 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info);
 napi_value Relu(napi_env env, napi_callback_info info);
 napi_value ReluGrad(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info);
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info);
+napi_value PreluForward(napi_env env, napi_callback_info info);
+napi_value PreluBackward(napi_env env, napi_callback_info info);
 
 }  // namespace ctc

@@ -5,64 +5,17 @@
 #include <cmath>
 #include <vector>
 
-#include <omp.h>
-
+#include "channel-sums.h"
 #include "napi-util.h"
 
 namespace ctc {
-namespace {
-
-// x is [rows, c] (NHWC activations flattened). Per-channel sums run in double, each thread over
-// a fixed block of rows, and the threads' partial sums are added in thread order: the result
-// depends only on the thread count, not on scheduling.
-
-struct Partials {
-  std::vector<double> a, b;  // per thread: [threads * c]
-};
-
-// Sums over rows of f(row, channel) -> (first, second), per channel.
-template <typename Pair>
-void channelSums(int64_t rows, int64_t c, Pair pair, std::vector<double>& first, std::vector<double>& second) {
-  static Partials parts;
-  const int threads = rows * c >= kParallelMin ? omp_get_max_threads() : 1;
-  parts.a.assign(size_t(threads) * c, 0.0);
-  parts.b.assign(size_t(threads) * c, 0.0);
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num();
-    const int64_t begin = rows * t / threads, end = rows * (t + 1) / threads;
-    double* sa = parts.a.data() + size_t(t) * c;
-    double* sb = parts.b.data() + size_t(t) * c;
-    for (int64_t r = begin; r < end; r++) pair(r, sa, sb);
-  }
-  first.assign(c, 0.0);
-  second.assign(c, 0.0);
-  for (int t = 0; t < threads; t++) {
-    for (int64_t k = 0; k < c; k++) {
-      first[k] += parts.a[size_t(t) * c + k];
-      second[k] += parts.b[size_t(t) * c + k];
-    }
-  }
-}
-
-struct NormDims {
-  int64_t rows, c;
-};
-
-NormDims normDims(napi_env env, napi_value value) {
-  const int32_t* d = int32s(env, value, 2, "norm dims [rows, channels]");
-  if (d[0] < 1 || d[1] < 1) throw JsError{"ctc-onednn: norm dims must be positive"};
-  return {d[0], d[1]};
-}
-
-}  // namespace
 
 // batchNormForward(dims, x, gamma, beta, epsilon, y, mean, variance): batch statistics (the
 // population variance, as tf.moments), y = (x - mean) / sqrt(variance + epsilon) * gamma + beta.
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = arguments(env, info, 8);
-    const NormDims d = normDims(env, argv[0]);
+    const RowsByChannels d = rowsByChannels(env, argv[0]);
     const size_t size = size_t(d.rows * d.c);
     const float* x = floats(env, argv[1], size, "x");
     const float* gamma = floats(env, argv[2], size_t(d.c), "gamma");
@@ -109,7 +62,7 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = arguments(env, info, 10);
-    const NormDims d = normDims(env, argv[0]);
+    const RowsByChannels d = rowsByChannels(env, argv[0]);
     const size_t size = size_t(d.rows * d.c);
     const float* x = floats(env, argv[1], size, "x");
     const float* dy = floats(env, argv[2], size, "dy");

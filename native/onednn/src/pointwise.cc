@@ -1,8 +1,10 @@
-// Elementwise and pooling kernels compiled and threaded: relu, its gradient, and the 2x2 max-pool
-// gradient, each with tfjs's cpu backend's exact semantics (NaN, -0, ties).
+// Elementwise and pooling kernels compiled and threaded: relu, its gradient, and max-pool
+// gradients (2x2 and any window), each with tfjs's cpu backend's exact semantics (NaN, -0, ties).
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "napi-util.h"
 
@@ -76,6 +78,63 @@ napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info) {
             if (at >= 0) dx[at + k] = g[k];
           }
         }
+      }
+    }
+    return nullptr;
+  });
+}
+
+// maxPoolGrad(dims [n, h, w, c, oh, ow, fh, fw, sh, sw, padTop, padLeft], x, dy, dx): the gradient
+// of any max pool. Windows are visited in row-major output order; each sends its dy to its first
+// maximum (strict > from -infinity, as above), summed in double per image and rounded once: for
+// overlapping windows the cpu backend's sum in its order, so the result is bit-identical.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 4);
+    const int32_t* d = int32s(env, argv[0], 12, "pool dims");
+    const int64_t n = d[0], h = d[1], w = d[2], c = d[3], oh = d[4], ow = d[5];
+    const int64_t fh = d[6], fw = d[7], sh = d[8], sw = d[9], pt = d[10], pl = d[11];
+    if (n < 1 || h < 1 || w < 1 || c < 1 || oh < 0 || ow < 0 || fh < 1 || fw < 1 || sh < 1 || sw < 1) {
+      throw JsError{"ctc-onednn: pool dims must be positive"};
+    }
+    const float* x = floats(env, argv[1], size_t(n * h * w * c), "x");
+    const float* dy = floats(env, argv[2], size_t(n * oh * ow * c), "dy");
+    float* dx = floats(env, argv[3], size_t(n * h * w * c), "dx");
+    const int64_t image = h * w * c;
+#pragma omp parallel if (n * image >= kParallelMin)
+    {
+      std::vector<double> acc(static_cast<size_t>(image));
+      std::vector<float> best(static_cast<size_t>(c));
+      std::vector<int64_t> at(static_cast<size_t>(c));
+#pragma omp for schedule(static)
+      for (int64_t b = 0; b < n; b++) {
+        std::fill(acc.begin(), acc.end(), 0.0);
+        const float* xb = x + b * image;
+        for (int64_t r = 0; r < oh; r++) {
+          const int64_t r0 = r * sh - pt, rEnd = std::min(h, r0 + fh);
+          for (int64_t col = 0; col < ow; col++) {
+            const int64_t c0 = col * sw - pl, cEnd = std::min(w, c0 + fw);
+            std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+            std::fill(at.begin(), at.end(), int64_t(-1));
+            for (int64_t xr = std::max<int64_t>(0, r0); xr < rEnd; xr++) {
+              for (int64_t xc = std::max<int64_t>(0, c0); xc < cEnd; xc++) {
+                const int64_t base = (xr * w + xc) * c;
+                for (int64_t k = 0; k < c; k++) {
+                  if (xb[base + k] > best[k]) {
+                    best[k] = xb[base + k];
+                    at[k] = base + k;
+                  }
+                }
+              }
+            }
+            const float* g = dy + ((b * oh + r) * ow + col) * c;
+            for (int64_t k = 0; k < c; k++) {
+              if (at[k] >= 0) acc[size_t(at[k])] += g[k];
+            }
+          }
+        }
+        float* out = dx + b * image;
+        for (int64_t i = 0; i < image; i++) out[i] = float(acc[size_t(i)]);
       }
     }
     return nullptr;
