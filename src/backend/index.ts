@@ -22,8 +22,9 @@ export interface BackendInfo {
 }
 export interface BackendOptions {
   /**
-   * XNNPACK threads for wasm (default: the cores available, at most 8; 1 = the single-threaded
-   * build). Only honoured when wasm first starts in a process. CTC_WASM_THREADS overrides it.
+   * Compute threads (default: the cores available, at most 8): XNNPACK's for wasm (1 = the
+   * single-threaded build; only honoured when wasm first starts in a process), oneDNN's for
+   * wasm+onednn (wasm itself then runs on one). CTC_WASM_THREADS overrides it.
    */
   threads?: number;
 }
@@ -91,9 +92,12 @@ const LOADERS: Record<BackendName, Loader> = {
   async 'wasm+onednn'(opts) {
     const { addon, reason } = loadOneDnn();
     if (addon === null) return reason ?? 'ctc-onednn is not available';
-    const started = await startWasm(opts);
+    // The cores go to oneDNN's OpenMP threads, and wasm runs single-threaded: what it still does
+    // is small, and XNNPACK's workers spin-wait after each op, taking cores from OpenMP (steps
+    // were 5-25% slower with both pools at 2 threads: ResNet-20 256-315 ms against 224-256).
+    const threads = wasmThreads(opts);
+    const started = await startWasm(opts, 1);
     if (typeof started === 'string') return started;
-    const threads = started.threads;
     useNativeConvolutions(addon, threads);
     const { version, isa } = addon.info();
     const detail = `${started.detail}; convolutions in oneDNN ${version} (${isa}, ${threads} thread${threads === 1 ? '' : 's'})`;
@@ -119,11 +123,11 @@ tf.enableProdMode();
  * Starts (or reselects) wasm with ctc's kernels and its convolutions on wasm itself; the
  * 'wasm+onednn' loader then turns the native ones on.
  */
-async function startWasm(opts: BackendOptions): Promise<{ detail: string; threads: number } | string> {
+async function startWasm(opts: BackendOptions, xnnpackThreads = wasmThreads(opts)): Promise<{ detail: string; threads: number } | string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   installWasmGradients();
   useNativeConvolutions(null);
-  const threads = wasmThreads(opts);
+  const threads = xnnpackThreads;
   let note = '';
   const firstStart = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm === undefined;
   if (firstStart && threads > 1) {

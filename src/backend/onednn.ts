@@ -1,7 +1,8 @@
 // The optional native accelerator (native/onednn, package ctc-onednn): oneDNN convolutions built
-// against Debian's libdnnl-dev. On the 'wasm+onednn' backend, Conv2D, FusedConv2D (linear or relu)
-// and both convolution gradients run in oneDNN on views of the wasm heap (no copies); every other
-// kernel stays on wasm. On 'wasm' the same kernels fall back to the wasm ones.
+// against Debian's libdnnl-dev, and a few compiled kernels. On the 'wasm+onednn' backend, Conv2D,
+// FusedConv2D (linear or relu) and both convolution gradients run in oneDNN on views of the wasm
+// heap (no copies); native-*.ts register the addon's other kernels. On 'wasm' the same kernels
+// fall back to the wasm ones.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -26,6 +27,7 @@ export interface OneDnnAddon {
   preluBackward(dims: Int32Array, x: Float32Array, alpha: Float32Array, dy: Float32Array, dx: Float32Array, dalpha: Float32Array): void;
   batchNormForward(dims: Int32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
   batchNormBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, epsilon: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  columnSums(dims: Int32Array, x: Float32Array, sums: Float64Array): void;
   relu(x: Float32Array, y: Float32Array): void;
   reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
@@ -148,32 +150,8 @@ function fusedConv2D(args: KernelArgs): Info {
   return nativeForward(addon, args.backend, plan.geometry, plan.info, x, filter, bias, activation === 'relu');
 }
 
-/** Relu on every core (tfjs-wasm's runs on one). */
-function relu(args: KernelArgs): Info {
-  const addon = active;
-  const { x } = args.inputs;
-  if (addon === null || x.dtype !== 'float32') return runStock('Relu', args);
-  const y = output(args.backend, x.shape);
-  const [xs, ys] = f32s(args.backend, x, y);
-  addon.relu(xs, ys);
-  return y;
-}
-
-/** Relu's gradient in one pass, dy where x > 0 (the stock gradient is Step, Cast and Multiply). */
-function reluGrad({ inputs, backend }: KernelArgs): Info {
-  const addon = active;
-  if (addon === null) throw new Error('CtcReluGrad needs the ctc-onednn addon (backend wasm+onednn)');
-  const { x, dy } = inputs;
-  const dx = output(backend, x.shape);
-  const [xs, dys, dxs] = f32s(backend, x, dy, dx);
-  addon.reluGrad(xs, dys, dxs);
-  return dx;
-}
-
 /** Forward kernels that use oneDNN when it is active; registered on wasm with ctc's other kernels. */
 export const NATIVE_FORWARD_KERNELS: tf.KernelConfig[] = [
-  { kernelName: 'Relu', backendName: 'wasm', kernelFunc: relu as unknown as tf.KernelFunc },
-  { kernelName: 'CtcReluGrad', backendName: 'wasm', kernelFunc: reluGrad as unknown as tf.KernelFunc },
   { kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: conv2D as unknown as tf.KernelFunc },
   { kernelName: 'FusedConv2D', backendName: 'wasm', kernelFunc: fusedConv2D as unknown as tf.KernelFunc },
 ];

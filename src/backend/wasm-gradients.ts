@@ -3,7 +3,8 @@
 // their stock kernels, and every replaced gradient falls back to the stock one off wasm.
 // - wasm-conv-gradients.ts: Conv2DBackpropInput/Filter as XNNPACK convolutions and products.
 // - onednn.ts: Conv2D/FusedConv2D and both gradients in oneDNN when 'wasm+onednn' is chosen;
-//   native-batch-norm.ts, native-prelu.ts: training-mode batch norm and PReLU in the same addon.
+//   native-batch-norm.ts, native-prelu.ts, native-elementwise.ts: training-mode batch norm,
+//   PReLU, Relu in the same addon.
 // - wasm-pool-gradients.ts: MaxPoolGrad with the cpu tie rule (the stock one is wrong).
 // - wasm-kernels.ts: faster stock replacements (Identity, Tile, Sum, Mean, matMul, ...).
 // - wasm-fused-gradients.ts: batch-norm, PReLU, Mean and Sum gradients in one pass each.
@@ -12,6 +13,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_BATCH_NORM_KERNELS, installNativeBatchNorm } from './native-batch-norm.js';
+import { NATIVE_ELEMENTWISE_KERNELS } from './native-elementwise.js';
 import { NATIVE_PRELU_KERNELS } from './native-prelu.js';
 import { NATIVE_FORWARD_KERNELS } from './onednn.js';
 import { CONV_GRADIENT_KERNELS } from './wasm-conv-gradients.js';
@@ -23,7 +25,7 @@ import { SGD_KERNELS } from './wasm-sgd.js';
 import { SHORTCUT_KERNELS } from './wasm-shortcut.js';
 
 /** Every wasm kernel ctc registers. */
-const KERNELS: tf.KernelConfig[] = [...NATIVE_FORWARD_KERNELS, ...NATIVE_BATCH_NORM_KERNELS, ...NATIVE_PRELU_KERNELS, ...CONV_GRADIENT_KERNELS, ...POOL_GRADIENT_KERNELS, ...FAST_KERNELS, ...FUSED_GRADIENT_KERNELS, ...SGD_KERNELS, ...SHORTCUT_KERNELS];
+const KERNELS: tf.KernelConfig[] = [...NATIVE_FORWARD_KERNELS, ...NATIVE_ELEMENTWISE_KERNELS, ...NATIVE_BATCH_NORM_KERNELS, ...NATIVE_PRELU_KERNELS, ...CONV_GRADIENT_KERNELS, ...POOL_GRADIENT_KERNELS, ...FAST_KERNELS, ...FUSED_GRADIENT_KERNELS, ...SGD_KERNELS, ...SHORTCUT_KERNELS];
 
 /** Names of the wasm kernels this module replaces or adds. */
 export const WASM_GRADIENT_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);

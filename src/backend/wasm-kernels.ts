@@ -15,10 +15,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { columnSums, f32, f32s, leadingAxes, output, parseAxes, release, reshape, runKernel, runStock, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
+import { nativeConvolutions } from './onednn.js';
 import { MATMUL_KERNELS } from './wasm-matmul.js';
 
 /** Below this many rows the stock reductions are as fast. */
 const MIN_ROWS = 64;
+/** From this many values column sums go to the addon when it is active. */
+const NATIVE_SUM_MIN = 1 << 15;
 
 /**
  * Identity, and Cast to the same dtype, share the data as the cpu backend does (tensors are
@@ -88,7 +91,10 @@ function leadingReduction(args: KernelArgs, mean: boolean): Info | null {
   const cols = sizeOf(rest);
   if (rows < MIN_ROWS || cols === 0) return null;
   const totals = new Float64Array(cols);
-  columnSums(f32(backend, x), cols, totals);
+  // The addon (backend wasm+onednn) sums on every core; the same float64 sums, in another order.
+  const addon = nativeConvolutions();
+  if (addon !== null && rows * cols >= NATIVE_SUM_MIN) addon.columnSums(Int32Array.from([rows, cols]), f32(backend, x), totals);
+  else columnSums(f32(backend, x), cols, totals);
   const out = output(backend, attrs.keepDims ? [...axes.map(() => 1), ...rest] : rest);
   const v = f32(backend, out); // after makeOutput, which may grow the heap
   for (let i = 0; i < cols; i++) v[i] = mean ? Math.fround(totals[i]) / rows : totals[i]; // cpu: float32 sum / count

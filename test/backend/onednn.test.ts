@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
-import { loadOneDnn } from '../../src/backend/onednn.js';
+import { loadOneDnn, useNativeConvolutions } from '../../src/backend/onednn.js';
 import { relativeError, values } from './values.js';
 
 const { addon, reason } = loadOneDnn();
@@ -106,6 +106,30 @@ test('relu and its gradient in the addon match cpu, NaN and zero included', { sk
   }
   assert.deepEqual(Array.from(results[1][0]), Array.from(results[0][0]), 'relu');
   assert.deepEqual(Array.from(results[1][1]), Array.from(results[0][1]), 'relu gradient');
+});
+
+test('sum and mean over leading axes with the addon (bias gradients) match cpu, and the addon computed them', { skip }, async () => {
+  const shape = [64, 9, 7, 40]; // 4,032 rows x 40 columns: past the size where the addon takes over
+  const x = values(shape.reduce((a, b) => a * b, 1), 51);
+  const results: Float32Array[][] = [];
+  let calls = 0;
+  for (const backend of ['cpu', 'wasm+onednn'] as const) {
+    await initBackend(backend);
+    if (backend === 'wasm+onednn' && addon !== null) {
+      const counting = { ...addon, columnSums: (...a: Parameters<typeof addon.columnSums>) => (calls++, addon.columnSums(...a)) };
+      useNativeConvolutions(counting, addon.info().threads);
+    }
+    const input = tf.tensor(x, shape);
+    const outs = [tf.sum(input, [0, 1, 2]), tf.mean(input, [0, 1, 2]), tf.sum(input, [0, 1, 2], true)];
+    results.push(await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>)));
+    tf.dispose([input, ...outs]);
+  }
+  await initBackend('wasm+onednn'); // the real addon again
+  assert.equal(calls, 3, 'the addon summed each');
+  results[0].forEach((expected, i) => {
+    const err = relativeError(results[1][i], expected);
+    assert.ok(err <= 1e-5, `reduction ${i}: relative error ${err.toExponential(2)}`);
+  });
 });
 
 test('the addon rejects buffers that do not match the geometry, instead of reading past them', { skip }, () => {

@@ -1,5 +1,5 @@
 // Per-channel sums over the rows of [rows, c] data (NHWC activations flattened), on every core,
-// shared by batch norm (norm.cc) and PReLU (prelu.cc).
+// shared by batch norm and column sums (norm.cc) and PReLU (prelu.cc).
 #pragma once
 
 #include <omp.h>

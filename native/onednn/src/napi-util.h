@@ -105,6 +105,7 @@ napi_value BackwardWeights(napi_env env, napi_callback_info info);
 size_t cachedPlans();
 napi_value BatchNormForward(napi_env env, napi_callback_info info);
 napi_value BatchNormBackward(napi_env env, napi_callback_info info);
+napi_value ColumnSums(napi_env env, napi_callback_info info);
 napi_value Relu(napi_env env, napi_callback_info info);
 napi_value ReluGrad(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info);

@@ -1,5 +1,6 @@
 // Training-mode batch normalisation over the last axis of NHWC activations: statistics and
-// output in two passes, the gradient (through the batch statistics) in two more, on every core.
+// output in two passes, the gradient (through the batch statistics) in two more, on every core;
+// and plain per-column sums (tfjs's Sum over leading axes).
 
 #include <algorithm>
 #include <cmath>
@@ -107,6 +108,30 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
       float* __restrict out = dx + r * c;
       for (int64_t k = 0; k < c; k++) out[k] = a[k] * g[k] + b[k] * (xr[k] - mu[k]) + e[k];
     }
+    return nullptr;
+  });
+}
+
+// columnSums(dims [rows, c], x, sums): per-column sums of x in double (Float64Array sums), for
+// tfjs's Sum and Mean over the leading axes (bias gradients, batch statistics).
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 3);
+    const RowsByChannels d = rowsByChannels(env, argv[0]);
+    const float* x = floats(env, argv[1], size_t(d.rows * d.c), "x");
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    check(env, napi_get_typedarray_info(env, argv[2], &type, &length, &data, nullptr, nullptr), "sums must be a Float64Array");
+    if (type != napi_float64_array || length != size_t(d.c)) throw JsError{"ctc-onednn: sums must be a Float64Array of one value per column"};
+    double* out = static_cast<double*>(data);
+    const int64_t c = d.c;
+    std::vector<double> sums, unused;
+    channelSums(d.rows, c, [x, c](int64_t r, double* __restrict s, double*) {
+      const float* __restrict row = x + r * c;
+      for (int64_t k = 0; k < c; k++) s[k] += double(row[k]);
+    }, sums, unused);
+    std::copy(sums.begin(), sums.end(), out);
     return nullptr;
   });
 }
