@@ -3,11 +3,13 @@
 // LeNets dense-layer gradient). Here:
 // - transposed operands are transposed first (0.3 ms), so XNNPACK does the product;
 // - with more than one XNNPACK thread, a single product runs as a 1x1 convolution, which XNNPACK
-//   spreads over its threads (bias and relu fused as in the stock kernel);
+//   spreads over its threads (bias and relu fused as in the stock kernel); with the addon active
+//   (wasm+onednn, wasm on one thread) that convolution runs in oneDNN on every core;
 // - batched products of one row by a matrix (the loss's blocked sums) are weighted column sums.
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nativeConvolutions } from './onednn.js';
 import { f32s, output, release, reshape, runKernel, runStock, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
 
 /** Moves a transposed matMul operand into plain layout: [b, r, c] -> [b, c, r]. */
@@ -66,7 +68,7 @@ function matMulVia(name: 'BatchMatMul' | '_FusedMatMul', { inputs, backend, attr
     return out;
   }
   const batchOne = batchA === 1 && batchB === 1;
-  const threaded = xnnThreads(backend) > 1 && convCanFuse(name, inputs, attrs);
+  const threaded = (xnnThreads(backend) > 1 || nativeConvolutions() !== null) && convCanFuse(name, inputs, attrs);
   if (!batchOne || a.dtype !== 'float32' || (!transposeA && !transposeB && !threaded)) return runStock(name, { inputs, backend, attrs });
   const a3 = reshape(backend, a, [1, a.shape[a.shape.length - 2], a.shape[a.shape.length - 1]]);
   const b3 = reshape(backend, b, [1, b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]]);
