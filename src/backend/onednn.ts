@@ -23,6 +23,9 @@ export interface OneDnnAddon {
   maxPoolGrad2x2(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** dims: n, h, w, c, oh, ow, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** dims: n, h, w, c, channels before, channels after (ResNet's option A shortcut). */
+  subsamplePad(dims: Int32Array, x: Float32Array, y: Float32Array): void;
+  subsamplePadGrad(dims: Int32Array, dy: Float32Array, dx: Float32Array): void;
   preluForward(dims: Int32Array, x: Float32Array, alpha: Float32Array, y: Float32Array): void;
   preluBackward(dims: Int32Array, x: Float32Array, alpha: Float32Array, dy: Float32Array, dx: Float32Array, dalpha: Float32Array): void;
   batchNormForward(dims: Int32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { loadOneDnn, useNativeConvolutions } from '../../src/backend/onednn.js';
+import { subsamplePadChannels } from '../../src/backend/wasm-shortcut.js';
 import { relativeError, values } from './values.js';
 
 const { addon, reason } = loadOneDnn();
@@ -130,6 +131,29 @@ test('sum and mean over leading axes with the addon (bias gradients) match cpu, 
     const err = relativeError(results[1][i], expected);
     assert.ok(err <= 1e-5, `reduction ${i}: relative error ${err.toExponential(2)}`);
   });
+});
+
+test("ResNet's option A shortcut in the addon equals max pool + pad on cpu, forward and gradient", { skip }, async () => {
+  let calls = 0;
+  for (const [shape, before, after] of [[[2, 7, 9, 3], 2, 3], [[4, 32, 32, 16], 8, 8]] as [[number, number, number, number], number, number][]) {
+    const results: Float32Array[][] = [];
+    for (const backend of ['cpu', 'wasm+onednn'] as const) {
+      await initBackend(backend);
+      if (backend === 'wasm+onednn' && addon !== null) {
+        const count = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => (calls++, f(...a));
+        useNativeConvolutions({ ...addon, subsamplePad: count(addon.subsamplePad), subsamplePadGrad: count(addon.subsamplePadGrad) }, addon.info().threads);
+      }
+      const x = tf.tensor4d(values(shape.reduce((a, b) => a * b, 1), 17), shape);
+      const y = subsamplePadChannels(x, before, after);
+      const dx = tf.grad((t: tf.Tensor) => weighted(subsamplePadChannels(t as tf.Tensor4D, before, after)))(x);
+      results.push([(await y.data()) as Float32Array, (await dx.data()) as Float32Array]);
+      tf.dispose([x, y, dx]);
+    }
+    assert.deepEqual(Array.from(results[1][0]), Array.from(results[0][0]), `${shape.join('x')}: y`);
+    assert.deepEqual(Array.from(results[1][1]), Array.from(results[0][1]), `${shape.join('x')}: dx`);
+  }
+  await initBackend('wasm+onednn'); // the real addon again
+  assert.equal(calls, 6, 'the addon ran each forward (twice: y and under tf.grad) and each gradient');
 });
 
 test('the addon rejects buffers that do not match the geometry, instead of reading past them', { skip }, () => {

@@ -68,6 +68,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"backwardWeights", nullptr, BackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad2x2", nullptr, MaxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"subsamplePad", nullptr, SubsamplePad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"subsamplePadGrad", nullptr, SubsamplePadGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"preluForward", nullptr, PreluForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"preluBackward", nullptr, PreluBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

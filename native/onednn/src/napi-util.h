@@ -110,6 +110,8 @@ napi_value Relu(napi_env env, napi_callback_info info);
 napi_value ReluGrad(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info);
+napi_value SubsamplePad(napi_env env, napi_callback_info info);
+napi_value SubsamplePadGrad(napi_env env, napi_callback_info info);
 napi_value PreluForward(napi_env env, napi_callback_info info);
 napi_value PreluBackward(napi_env env, napi_callback_info info);
 

@@ -1,5 +1,6 @@
-// Elementwise and pooling kernels compiled and threaded: relu, its gradient, and max-pool
-// gradients (2x2 and any window), each with tfjs's cpu backend's exact semantics (NaN, -0, ties).
+// Elementwise, pooling and copying kernels compiled and threaded: relu, its gradient, max-pool
+// gradients (2x2 and any window), each with tfjs's cpu backend's exact semantics (NaN, -0, ties),
+// and ResNet's option A shortcut both ways.
 
 #include <algorithm>
 #include <cstring>
@@ -135,6 +136,71 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
         }
         float* out = dx + b * image;
         for (int64_t i = 0; i < image; i++) out[i] = float(acc[size_t(i)]);
+      }
+    }
+    return nullptr;
+  });
+}
+
+// ResNet's option A shortcut: subsamplePad(dims [n, h, w, c, before, after], x, y) keeps pixels
+// (2i, 2j) of x and puts `before` zero channels in front of each pixel's c and `after` behind;
+// subsamplePadGrad(dims, dy, dx) sends those channels of dy back to the kept pixels, zero elsewhere.
+namespace {
+
+struct ShortcutDims {
+  int64_t n, h, w, c, before, after, oh, ow, outC;
+};
+
+ShortcutDims shortcutDims(napi_env env, napi_value value) {
+  const int32_t* d = int32s(env, value, 6, "shortcut dims");
+  ShortcutDims s{d[0], d[1], d[2], d[3], d[4], d[5], (d[1] + 1) / 2, (d[2] + 1) / 2, d[3] + d[4] + d[5]};
+  if (s.n < 1 || s.h < 1 || s.w < 1 || s.c < 1 || s.before < 0 || s.after < 0) throw JsError{"ctc-onednn: shortcut dims must be positive"};
+  return s;
+}
+
+}  // namespace
+
+napi_value SubsamplePad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 3);
+    const ShortcutDims s = shortcutDims(env, argv[0]);
+    const float* x = floats(env, argv[1], size_t(s.n * s.h * s.w * s.c), "x");
+    float* y = floats(env, argv[2], size_t(s.n * s.oh * s.ow * s.outC), "y");
+#pragma omp parallel for schedule(static) if (s.n * s.oh * s.ow * s.outC >= kParallelMin)
+    for (int64_t p = 0; p < s.n * s.oh; p++) {
+      const int64_t b = p / s.oh, i = p % s.oh;
+      for (int64_t j = 0; j < s.ow; j++) {
+        float* out = y + (p * s.ow + j) * s.outC;
+        std::memset(out, 0, sizeof(float) * size_t(s.before));
+        std::memcpy(out + s.before, x + ((b * s.h + 2 * i) * s.w + 2 * j) * s.c, sizeof(float) * size_t(s.c));
+        std::memset(out + s.before + s.c, 0, sizeof(float) * size_t(s.after));
+      }
+    }
+    return nullptr;
+  });
+}
+
+napi_value SubsamplePadGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 3);
+    const ShortcutDims s = shortcutDims(env, argv[0]);
+    const float* dy = floats(env, argv[1], size_t(s.n * s.oh * s.ow * s.outC), "dy");
+    float* dx = floats(env, argv[2], size_t(s.n * s.h * s.w * s.c), "dx");
+#pragma omp parallel for schedule(static) if (s.n * s.h * s.w * s.c >= kParallelMin)
+    for (int64_t p = 0; p < s.n * s.h; p++) {
+      const int64_t b = p / s.h, r = p % s.h;
+      float* row = dx + p * s.w * s.c;
+      if (r % 2 == 1) {
+        std::memset(row, 0, sizeof(float) * size_t(s.w * s.c));
+        continue;
+      }
+      for (int64_t col = 0; col < s.w; col++) {
+        float* out = row + col * s.c;
+        if (col % 2 == 1) {
+          std::memset(out, 0, sizeof(float) * size_t(s.c));
+        } else {
+          std::memcpy(out, dy + (((b * s.oh + r / 2) * s.ow + col / 2) * s.outC + s.before), sizeof(float) * size_t(s.c));
+        }
       }
     }
     return nullptr;
