@@ -19,13 +19,17 @@ interface Geometry {
   oh: number;
   ow: number;
   before: number;
+  after: number;
   outC: number;
 }
 
 function geometryOf(inShape: readonly number[], before: number, after: number): Geometry {
   const [n, h, w, c] = inShape;
-  return { n, h, w, c, oh: Math.ceil(h / 2), ow: Math.ceil(w / 2), before, outC: before + c + after };
+  return { n, h, w, c, oh: Math.ceil(h / 2), ow: Math.ceil(w / 2), before, after, outC: before + c + after };
 }
+
+/** The addon's dims for this shortcut: n, h, w, c, before, after. */
+const addonDims = (g: Geometry): Int32Array => Int32Array.from([g.n, g.h, g.w, g.c, g.before, g.after]);
 
 /** Calls visit(inOffset, outOffset) for each kept pixel: input (2i, 2j), output (i, j) after `before` channels. */
 function eachKeptPixel(g: Geometry, visit: (at: number, to: number) => void): void {
@@ -42,7 +46,7 @@ function subsamplePad({ inputs: { x }, backend, attrs }: KernelArgs): Info {
   const [xs, ys] = f32s(backend, x, y);
   const addon = nativeConvolutions();
   if (addon !== null) {
-    addon.subsamplePad(Int32Array.from([g.n, g.h, g.w, g.c, g.before, g.outC - g.before - g.c]), xs, ys);
+    addon.subsamplePad(addonDims(g), xs, ys);
     return y;
   }
   ys.fill(0);
@@ -58,7 +62,7 @@ function subsamplePadGrad({ inputs: { dy }, backend, attrs }: KernelArgs): Info 
   const [dys, dxs] = f32s(backend, dy, dx);
   const addon = nativeConvolutions();
   if (addon !== null) {
-    addon.subsamplePadGrad(Int32Array.from([g.n, g.h, g.w, g.c, g.before, g.outC - g.before - g.c]), dys, dxs);
+    addon.subsamplePadGrad(addonDims(g), dys, dxs);
     return dx;
   }
   dxs.fill(0);

@@ -109,7 +109,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--steps <n>', 'timed steps per network (the median is reported)', '10')
     .option('--warmup <n>', 'untimed steps first', '3')
     .addOption(new Option('-b, --backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
-    .option('--threads <n>', 'wasm: XNNPACK threads (default: the available cores)')
+    .option('--threads <n>', "compute threads: XNNPACK's on wasm, oneDNN's on wasm+onednn (default: the available cores)")
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-loss', 'skip the loss micro-benchmark')
     .option('-o, --out <dir>', 'where bench.json and bench.md go', 'results')
