@@ -155,11 +155,16 @@ function wasmThreads(opts: BackendOptions): number {
 /** Auto order: fastest first. 'tensorflow' after 'cuda' also covers tfjs-node-gpu without a GPU. */
 const AUTO_ORDER: readonly BackendName[] = ['cuda', 'tensorflow', 'wasm+onednn', 'wasm', 'cpu'];
 
-/** Runs a loader, turning a throw (e.g. a .wasm file that fails to load) into a reason. */
+/**
+ * Runs a loader, turning a throw (e.g. a .wasm file that fails to load) into a reason. A UserError
+ * (bad input, such as CTC_WASM_THREADS=0) is the user's to fix, not a reason to try the next
+ * backend: 'auto' used to fall through to the plain-JS cpu backend on it, 50x slower, silently.
+ */
 async function load(name: BackendName, opts: BackendOptions): Promise<BackendInfo | string> {
   try {
     return await LOADERS[name](opts);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     return err instanceof Error ? err.message : String(err);
   }
 }

@@ -72,3 +72,17 @@ test("initBackend('tensorflow') without tfjs-node is a UserError naming the pack
 test('an unknown backend name is a UserError listing the valid ones', async () => {
   await assert.rejects(initBackend('metal' as BackendChoice), userErrorMentioning('auto, cuda, tensorflow, wasm+onednn, wasm, cpu'));
 });
+
+test("a bad thread count is one UserError naming CTC_WASM_THREADS, also under 'auto' (not a silent fall to cpu)", async () => {
+  const saved = process.env.CTC_WASM_THREADS;
+  process.env.CTC_WASM_THREADS = '0';
+  try {
+    for (const choice of ['auto', 'wasm'] as const) {
+      await assert.rejects(initBackend(choice), userErrorMentioning("got '0' (CTC_WASM_THREADS)"));
+    }
+  } finally {
+    if (saved === undefined) delete process.env.CTC_WASM_THREADS;
+    else process.env.CTC_WASM_THREADS = saved;
+  }
+  await assert.rejects(initBackend('auto', { threads: 0 }), userErrorMentioning("wasm threads must be a positive integer, got '0'"));
+});
