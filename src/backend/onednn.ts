@@ -20,6 +20,8 @@ export interface OneDnnAddon {
   forward(geometry: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array): void;
   backwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   backwardWeights(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  /** dims: m, k, n; a is [m, k] (stored [k, m] when transposeA), b [k, n] (stored [n, k] when transposeB). */
+  matMul(dims: Int32Array, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, relu: boolean, c: Float32Array): void;
   maxPoolGrad2x2(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** dims: n, h, w, c, oh, ow, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;

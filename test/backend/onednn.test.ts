@@ -156,6 +156,24 @@ test("ResNet's option A shortcut in the addon equals max pool + pad on cpu, forw
   assert.equal(calls, 6, 'the addon ran each forward (twice: y and under tf.grad) and each gradient');
 });
 
+test('matrix products in oneDNN (dense layers) match cpu: both transposes, bias and relu fused, gradients', { skip }, async () => {
+  const before = addon?.info().cachedPlans ?? 0;
+  const [m, k, n] = [33, 17, 9]; // a shape no other test uses
+  for (const transposeA of [false, true]) for (const transposeB of [false, true]) {
+    const shapeA = transposeA ? [k, m] : [m, k];
+    const shapeB = transposeB ? [n, k] : [k, n];
+    const label = `${transposeA ? 'aT' : 'a'} x ${transposeB ? 'bT' : 'b'}`;
+    await assertMatchesCpu([shapeA, shapeB, [n]], (a, b, bias) => [
+      tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, transposeB),
+      tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA, transposeB, bias, activation: 'relu' }),
+      ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+        weighted(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA, transposeB, bias: z, activation: 'relu' })))([a, b, bias]),
+    ], label);
+  }
+  const built = (addon?.info().cachedPlans ?? 0) - before;
+  assert.ok(built >= 8, `oneDNN built ${built} matmul primitives for these products`);
+});
+
 test('the addon rejects buffers that do not match the geometry, instead of reading past them', { skip }, () => {
   assert.ok(addon !== null);
   const geometry = Int32Array.from([1, 4, 4, 1, 3, 3, 1, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1]);

@@ -46,7 +46,7 @@ const char* isaName(dnnl::cpu_isa isa) {
   }
 }
 
-// info(): { version, isa, threads, cachedPlans }
+// info(): { version, isa, threads, cachedPlans (convolution and matmul primitives built so far) }
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&]() -> napi_value {
     napi_value out;
@@ -56,7 +56,7 @@ napi_value Info(napi_env env, napi_callback_info) {
     check(env, napi_set_named_property(env, out, "version", text(env, version)), "set version");
     check(env, napi_set_named_property(env, out, "isa", text(env, isaName(dnnl::get_effective_cpu_isa()))), "set isa");
     check(env, napi_set_named_property(env, out, "threads", number(env, omp_get_max_threads())), "set threads");
-    check(env, napi_set_named_property(env, out, "cachedPlans", number(env, double(cachedPlans()))), "set cachedPlans");
+    check(env, napi_set_named_property(env, out, "cachedPlans", number(env, double(cachedPlans() + cachedMatMulPlans()))), "set cachedPlans");
     return out;
   });
 }
@@ -66,6 +66,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"forward", nullptr, Forward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"backwardData", nullptr, BackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"backwardWeights", nullptr, BackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad2x2", nullptr, MaxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"subsamplePad", nullptr, SubsamplePad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

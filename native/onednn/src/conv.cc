@@ -31,15 +31,6 @@ struct Geometry {
 };
 constexpr size_t kGeometryInts = sizeof(Geometry) / sizeof(int32_t);
 
-dnnl::engine& cpuEngine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
-dnnl::stream& cpuStream() {
-  static dnnl::stream stream(cpuEngine());
-  return stream;
-}
 
 memory::dims srcDims(const Geometry& g) { return {g.n, g.c, g.h, g.w}; }
 memory::dims dstDims(const Geometry& g) { return {g.n, g.o, g.oh, g.ow}; }
@@ -230,6 +221,16 @@ size_t outputSize(const Geometry& g) { return size_t(g.n) * g.oh * g.ow * g.o; }
 size_t filterSize(const Geometry& g) { return size_t(g.kh) * g.kw * g.c * g.o; }
 
 }  // namespace
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
+}
 
 size_t cachedPlans() { return plans().size(); }
 

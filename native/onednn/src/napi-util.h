@@ -98,11 +98,17 @@ inline const int32_t* int32s(napi_env env, napi_value value, size_t count, const
   return static_cast<const int32_t*>(data);
 }
 
+// oneDNN's CPU engine and the stream every primitive runs on (conv.cc).
+dnnl::engine& cpuEngine();
+dnnl::stream& cpuStream();
+
 // The addon's functions, one per file group (conv.cc, norm.cc, prelu.cc, pointwise.cc).
 napi_value Forward(napi_env env, napi_callback_info info);
 napi_value BackwardData(napi_env env, napi_callback_info info);
 napi_value BackwardWeights(napi_env env, napi_callback_info info);
 size_t cachedPlans();
+napi_value MatMul(napi_env env, napi_callback_info info);
+size_t cachedMatMulPlans();
 napi_value BatchNormForward(napi_env env, napi_callback_info info);
 napi_value BatchNormBackward(napi_env env, napi_callback_info info);
 napi_value ColumnSums(napi_env env, napi_callback_info info);
