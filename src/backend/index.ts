@@ -93,8 +93,9 @@ const LOADERS: Record<BackendName, Loader> = {
     const { addon, reason } = loadOneDnn();
     if (addon === null) return reason ?? 'ctc-onednn is not available';
     // The cores go to oneDNN's OpenMP threads, and wasm runs single-threaded: what it still does
-    // is small, and XNNPACK's workers spin-wait after each op, taking cores from OpenMP (steps
-    // were 5-25% slower with both pools at 2 threads: ResNet-20 256-315 ms against 224-256).
+    // is small, and XNNPACK's workers spin-wait after each op, taking cores from OpenMP (with both
+    // pools at 2 threads, steps took LeNets++ 296-298 ms against 285-291, ResNet-20 297-315
+    // against 224-256).
     const threads = wasmThreads(opts);
     const started = await startWasm(opts, 1);
     if (typeof started === 'string') return started;
