@@ -124,11 +124,10 @@ tf.enableProdMode();
  * Starts (or reselects) wasm with ctc's kernels and its convolutions on wasm itself; the
  * 'wasm+onednn' loader then turns the native ones on.
  */
-async function startWasm(opts: BackendOptions, xnnpackThreads = wasmThreads(opts)): Promise<{ detail: string; threads: number } | string> {
+async function startWasm(opts: BackendOptions, threads = wasmThreads(opts)): Promise<{ detail: string; threads: number } | string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   installWasmGradients();
   useNativeConvolutions(null);
-  const threads = xnnpackThreads;
   let note = '';
   const firstStart = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm === undefined;
   if (firstStart && threads > 1) {

@@ -8,18 +8,12 @@
 // original runs.
 
 import * as tf from '@tensorflow/tfjs';
-import { nativeConvolutions } from './onednn.js';
+import { nativeConvolutions, requireNative } from './onednn.js';
 import { f32s, output, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
 
 function normDims(x: Info): Int32Array {
   const channels = x.shape[x.shape.length - 1];
   return Int32Array.from([sizeOf(x.shape) / channels, channels]);
-}
-
-function active() {
-  const addon = nativeConvolutions();
-  if (addon === null) throw new Error('CtcBatchNormTrain needs the ctc-onednn addon (backend wasm+onednn)');
-  return addon;
 }
 
 /**
@@ -29,7 +23,7 @@ function active() {
  * ~5 ms of a ResNet-20 step).
  */
 function batchNormTrain({ inputs, backend, attrs }: KernelArgs): Info[] {
-  const addon = active();
+  const addon = requireNative('CtcBatchNormTrain');
   const { x, gamma, beta, movingMean, movingVariance } = inputs;
   const channels = x.shape[x.shape.length - 1];
   const y = output(backend, x.shape);
@@ -47,7 +41,7 @@ function batchNormTrain({ inputs, backend, attrs }: KernelArgs): Info[] {
 
 /** [dx, dgamma, dbeta] of the above, through the batch statistics. */
 function batchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): Info[] {
-  const addon = active();
+  const addon = requireNative('CtcBatchNormTrainGrad');
   const { x, dy, gamma, mean, variance } = inputs;
   const channels = x.shape[x.shape.length - 1];
   const dx = output(backend, x.shape);

@@ -4,7 +4,7 @@
 // run at memory speed, 1 ms for two [128,32,32,16] tensors.)
 
 import * as tf from '@tensorflow/tfjs';
-import { nativeConvolutions } from './onednn.js';
+import { nativeConvolutions, requireNative } from './onednn.js';
 import { f32s, output, runStock, type Info, type KernelArgs } from './wasm-heap.js';
 
 function relu(args: KernelArgs): Info {
@@ -19,8 +19,7 @@ function relu(args: KernelArgs): Info {
 
 /** Relu's gradient in one pass, dy where x > 0 (the stock gradient is Step, Cast and Multiply). */
 function reluGrad({ inputs, backend }: KernelArgs): Info {
-  const addon = nativeConvolutions();
-  if (addon === null) throw new Error('CtcReluGrad needs the ctc-onednn addon (backend wasm+onednn)');
+  const addon = requireNative('CtcReluGrad');
   const { x, dy } = inputs;
   const dx = output(backend, x.shape);
   const [xs, dys, dxs] = f32s(backend, x, dy, dx);

@@ -5,7 +5,7 @@
 // wasm path.
 
 import * as tf from '@tensorflow/tfjs';
-import { nativeConvolutions } from './onednn.js';
+import { nativeConvolutions, requireNative } from './onednn.js';
 import { f32s, output, runStock, sizeOf, type Info, type KernelArgs } from './wasm-heap.js';
 
 /**
@@ -66,9 +66,9 @@ function prelu(args: KernelArgs): Info {
 
 /** [dx, dalpha] (dalpha shaped as alpha). */
 function preluGrad({ inputs: { x, alpha, dy }, backend }: KernelArgs): Info[] {
-  const addon = nativeConvolutions();
-  const dims = addon === null ? null : rowsByBlock(x, alpha);
-  if (addon === null || dims === null) throw new Error('CtcPreluGrad needs the ctc-onednn addon and per-channel slopes');
+  const addon = requireNative('CtcPreluGrad');
+  const dims = rowsByBlock(x, alpha);
+  if (dims === null) throw new Error('CtcPreluGrad needs slopes that repeat over the trailing axes of x');
   const dx = output(backend, x.shape);
   const dalpha = output(backend, alpha.shape);
   const [xs, as, dys, dxs, das] = f32s(backend, x, alpha, dy, dx, dalpha);

@@ -78,6 +78,12 @@ export function nativeConvolutions(): OneDnnAddon | null {
   return active;
 }
 
+/** The active addon, for a kernel that only exists with it; throws naming the kernel otherwise. */
+export function requireNative(kernelName: string): OneDnnAddon {
+  if (active === null) throw new Error(`${kernelName} needs the ctc-onednn addon (backend wasm+onednn)`);
+  return active;
+}
+
 /**
  * The 17 integers the addon takes for a convolution, or null when oneDNN's output size rule
  * (floor) would disagree with tfjs's (a dimRoundingMode of 'ceil' or 'round').

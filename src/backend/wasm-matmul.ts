@@ -73,7 +73,7 @@ function matMulVia(name: 'BatchMatMul' | '_FusedMatMul', { inputs, backend, attr
   if (addon !== null && batchOne && a.dtype === 'float32' && b.dtype === 'float32' && convCanFuse(name, inputs, attrs)) {
     return nativeMatMul(addon, backend, name, inputs, attrs);
   }
-  const threaded = (xnnThreads(backend) > 1 || nativeConvolutions() !== null) && convCanFuse(name, inputs, attrs);
+  const threaded = xnnThreads(backend) > 1 && convCanFuse(name, inputs, attrs);
   if (!batchOne || a.dtype !== 'float32' || (!transposeA && !transposeB && !threaded)) return runStock(name, { inputs, backend, attrs });
   const a3 = reshape(backend, a, [1, a.shape[a.shape.length - 2], a.shape[a.shape.length - 1]]);
   const b3 = reshape(backend, b, [1, b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]]);

@@ -241,10 +241,9 @@ napi_value Forward(napi_env env, napi_callback_info info) {
     Geometry g = geometry(env, argv[0]);
     float* x = floats(env, argv[1], inputSize(g), "x");
     float* w = floats(env, argv[2], filterSize(g), "filter");
-    bool hasBias = !isNullish(env, argv[3]);
-    float* bias = hasBias ? floats(env, argv[3], size_t(g.o), "bias") : nullptr;
-    bool relu = false;
-    check(env, napi_get_value_bool(env, argv[4], &relu), "relu must be a boolean");
+    float* bias = optionalFloats(env, argv[3], size_t(g.o), "bias");
+    const bool hasBias = bias != nullptr;
+    const bool relu = boolArg(env, argv[4], "relu");
     float* y = floats(env, argv[5], outputSize(g), "y");
     run(planFor(Op::Forward, g, hasBias, relu), x, w, y, bias);
     return nullptr;

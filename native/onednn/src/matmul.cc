@@ -64,12 +64,6 @@ MatMulPlan& planFor(int64_t m, int64_t k, int64_t n, bool transA, bool transB, b
   return ref;
 }
 
-bool boolArg(napi_env env, napi_value value, const char* name) {
-  bool v = false;
-  if (napi_get_value_bool(env, value, &v) != napi_ok) throw JsError{std::string("ctc-onednn: ") + name + " must be a boolean"};
-  return v;
-}
-
 }  // namespace
 
 size_t cachedMatMulPlans() { return matMulPlans().size(); }
@@ -85,8 +79,8 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
     const bool transA = boolArg(env, argv[1], "transposeA"), transB = boolArg(env, argv[2], "transposeB");
     float* a = floats(env, argv[3], size_t(m * k), "a");
     float* b = floats(env, argv[4], size_t(k * n), "b");
-    const bool hasBias = !isNullish(env, argv[5]);
-    float* bias = hasBias ? floats(env, argv[5], size_t(n), "bias") : nullptr;
+    float* bias = optionalFloats(env, argv[5], size_t(n), "bias");
+    const bool hasBias = bias != nullptr;
     const bool relu = boolArg(env, argv[6], "relu");
     float* c = floats(env, argv[7], size_t(m * n), "c");
     MatMulPlan& plan = planFor(m, k, n, transA, transB, hasBias, relu);

@@ -68,6 +68,17 @@ napi_value guarded(napi_env env, Body body) {
   return nullptr;
 }
 
+inline bool boolArg(napi_env env, napi_value value, const char* name) {
+  bool v = false;
+  if (napi_get_value_bool(env, value, &v) != napi_ok) throw JsError{std::string("ctc-onednn: ") + name + " must be a boolean"};
+  return v;
+}
+
+// A float32 typed array of `expected` values, or nullptr for null/undefined (an optional bias).
+inline float* optionalFloats(napi_env env, napi_value value, size_t expected, const char* name) {
+  return isNullish(env, value) ? nullptr : floats(env, value, expected, name);
+}
+
 inline double numberArg(napi_env env, napi_value value, const char* name) {
   double v = 0;
   if (napi_get_value_double(env, value, &v) != napi_ok) throw JsError{std::string("ctc-onednn: ") + name + " must be a number"};
