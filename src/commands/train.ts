@@ -50,8 +50,16 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     }
     const s = outcome.summary;
     process.stdout.write(
-      `${s.name} seed ${s.seed}: test accuracy ${s.testAccuracy.toFixed(2)}% after ${s.epochs} epoch(s), ${s.iterations} iterations, ` +
-        `${s.wallSeconds.toFixed(0)} s on ${s.backend.name} (${s.imagesPerSecond.toFixed(0)} img/s)\n  ${path.join(outDir, 'summary.json')}\n`,
+      `${s.name} seed ${s.seed}: test accuracy ${s.testAccuracy.toFixed(2)}%` +
+        (s.validationAccuracy !== undefined ? ` (validation ${s.validationAccuracy.toFixed(2)}%)` : '') +
+        ` after ${s.epochs} epoch(s), ${s.iterations} iterations, ` +
+        `${s.wallSeconds.toFixed(0)} s on ${s.backend.name} (${s.imagesPerSecond.toFixed(0)} img/s)\n` +
+        (s.centerMetrics
+          ? `  centers: lag ${s.centerMetrics.centerLag.toFixed(3)} (distance to their test class means / class-mean norm), ` +
+            `norm ${s.centerMetrics.centerNorm.toFixed(2)} (class means ${s.centerMetrics.classMeanNorm.toFixed(2)})\n`
+          : '') +
+        s.warnings.map((w) => `  ${w}\n`).join('') +
+        `  ${path.join(outDir, 'summary.json')}\n`,
     );
     return 0;
   } finally {

@@ -28,6 +28,8 @@ export const configSchema = z
         path: z.string().min(1).optional(),
         trainLimit: positiveInt.optional(),
         testLimit: positiveInt.optional(),
+        /** Hold this many training images out (after trainLimit, drawn from the seed) as the validation split. */
+        validation: positiveInt.optional(),
         /** Subtract the per-pixel mean of the training set (ResNet-20 on CIFAR-10). */
         subtractMean: z.boolean().default(false),
         /** Training-time augmentation: zero-pad `pad` pixels then a random crop, random horizontal flips. */
@@ -46,7 +48,7 @@ export const configSchema = z
         alpha: finite.positive().optional(),
         delta: finite.positive().optional(),
         reduction: z.enum(['mean', 'sum']).optional(),
-        centerUpdate: z.enum(['sgd', 'autodiff']).optional(),
+        centerUpdate: z.enum(['normalized', 'sgd', 'autodiff']).optional(),
       })
       .strict(),
     train: z

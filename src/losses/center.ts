@@ -15,6 +15,8 @@ import { checkChoice, checkDims, checkNumber, initCenters, type LossFactory, typ
 
 /** lambda when a config gives none (the paper's MNIST value). */
 export const CENTER_DEFAULT_LAMBDA = 0.01;
+/** alpha when a config gives none (Wen et al.'s value). */
+export const CENTER_DEFAULT_ALPHA = 0.5;
 export function wenCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D, labels: tf.Tensor1D, alpha: number): tf.Tensor2D {
   return tf.tidy(() => {
     const sameClass = tf.equal(tf.expandDims(labels, 1), tf.expandDims(labels, 0)); // [m, m]
@@ -29,7 +31,7 @@ export function wenCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D, label
 export const createCenterLoss: LossFactory = (opts) => {
   checkDims(opts);
   const lambda = checkNumber('lambda', opts.lambda, CENTER_DEFAULT_LAMBDA, '>= 0');
-  const alpha = checkNumber('alpha', opts.alpha, 0.5, '> 0');
+  const alpha = checkNumber('alpha', opts.alpha, CENTER_DEFAULT_ALPHA, '> 0');
   const reduction = checkChoice<Reduction>('reduction', opts.reduction, ['mean', 'sum']);
   // trainable = false: the network optimizer must not move them; only updateCenters does.
   const centers = initCenters(opts, false);

@@ -1,28 +1,68 @@
 // Softmax + contrastive-center loss (Qi & Su, "Contrastive-center loss for deep neural
 // networks", ICIP 2017):
-//   L = L_s + lambda * L_ctc,  L_ctc = 1/2 sum_i ||x_i - c_{y_i}||^2 / (sum_{j != y_i} ||x_i - c_j||^2 + delta)
-// (/ m for reduction 'mean'). The paper updates the centers per mini-batch with their own
-// learning rate: centerUpdate 'sgd' (default) steps c <- c - alpha dL_ctc/dc after the network's
-// update (not scaled by lambda, no momentum or decay); 'autodiff' hands the centers to the
-// network's optimizer instead.
+//   L = L_s + lambda * L_ctc,  L_ctc = 1/2 sum_i A_i / B_i,  A_i = ||x_i - c_{y_i}||^2,
+//   B_i = sum_{j != y_i} ||x_i - c_j||^2 + delta   (/ m for reduction 'mean').
+// The loss value and the feature gradient use the configured reduction and lambda; the centers
+// move after the network's update by their own rule (loss.centerUpdate), which sees the whole
+// batch unscaled, as the reference center-loss implementations decouple it:
+//   'normalized' (default): with r_i = A_i / B_i, each sample pulls its own center with weight 1
+//     and pushes every other center with weight r_i:
+//       delta_c_n = [sum_{y_i = n} (c_n - x_i) - sum_{y_i != n} r_i (c_n - x_i)] / (1 + n_n + sum_{y_i != n} r_i)
+//       c_n <- c_n - alpha delta_c_n.
+//     This is -dL_ctc,sum/dc_n with each sample's common factor 1/B_i dropped and the weights
+//     normalised like Wen et al.'s count: the step does not shrink with the feature scale or
+//     the batch size, and with r = 0 it is Wen et al.'s center-loss rule.
+//   'sgd': the paper's rule, c <- c - alpha dL_ctc,sum/dc on the summed loss. Its step carries
+//     1/B ~ 1/((k-1) R^2) for features of norm R, so alpha must grow with R^2.
+//   'autodiff': the centers are trained by the network's optimizer on the total loss.
+// Each rule has its own default alpha (chosen on a validation split, results/tuning/).
 
 import * as tf from '@tensorflow/tfjs';
-import { contrastiveCenterLoss, softmaxCrossEntropy } from './functions.js';
+import { contrastiveCenterLoss, softmaxCrossEntropy, sumSquaredDistances } from './functions.js';
 import { checkChoice, checkDims, checkNumber, initCenters, type LossFactory, type Reduction } from './types.js';
 
-
-/** lambda when a config gives none (the paper's value). */
+/** lambda when a config gives none. */
 export const CONTRASTIVE_CENTER_DEFAULT_LAMBDA = 1;
+export const CENTER_UPDATES = ['normalized', 'sgd', 'autodiff'] as const;
+export type CenterUpdate = (typeof CENTER_UPDATES)[number];
+/** alpha when a config gives none, per center rule (autodiff ignores it). */
+export const CONTRASTIVE_CENTER_DEFAULT_ALPHA: Record<CenterUpdate, number> = { normalized: 0.5, sgd: 32, autodiff: 0.5 };
+
+/**
+ * alpha * delta_c of the 'normalized' rule, [k, d], in O((m + k) d) without an [m, k] matrix:
+ * the push on center n sums over all samples minus those of class n,
+ * sum_{y_i != n} r_i (c_n - x_i) = (R - R_n) c_n - (S - S_n) with R = sum r_i, S = sum r_i x_i
+ * and R_n, S_n their class-n parts (scatters over the labels).
+ */
+export function normalizedCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D, labels: tf.Tensor1D, alpha: number, delta: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [k, d] = centers.shape;
+    const ids = tf.expandDims(labels, 1);
+    const own = tf.gather(centers, labels); // [m, d]
+    const ownDist = tf.sum(tf.square(tf.sub(features, own)), 1); // A, [m]
+    const otherDist = tf.relu(tf.sub(sumSquaredDistances(features, centers, true), ownDist));
+    const ratio = tf.div(ownDist, tf.add(otherDist, delta)); // r, [m]
+    const count = tf.scatterND(ids, tf.onesLike(ratio), [k]); // n_n, [k]
+    const pull = tf.scatterND(ids, tf.sub(own, features), [k, d]); // sum_{y_i = n} (c_n - x_i)
+    const weighted = tf.mul(tf.expandDims(ratio, 1), features); // r_i x_i, [m, d]
+    const pushWeight = tf.sub(tf.sum(ratio), tf.scatterND(ids, ratio, [k])); // R - R_n, [k]
+    const pushSum = tf.sub(tf.sum(weighted, 0), tf.scatterND(ids, weighted, [k, d])); // S - S_n, [k, d]
+    const push = tf.sub(tf.mul(tf.expandDims(pushWeight, 1), centers), pushSum); // [k, d]
+    const norm = tf.add(tf.add(count, pushWeight), 1); // 1 + n_n + R - R_n, [k]
+    return tf.mul(tf.div(alpha, tf.expandDims(norm, 1)), tf.sub(pull, push)) as tf.Tensor2D;
+  });
+}
+
 export const createContrastiveCenterLoss: LossFactory = (opts) => {
   checkDims(opts);
   const lambda = checkNumber('lambda', opts.lambda, CONTRASTIVE_CENTER_DEFAULT_LAMBDA, '>= 0');
-  const alpha = checkNumber('alpha', opts.alpha, 0.5, '> 0');
+  const centerUpdate = checkChoice<CenterUpdate>('centerUpdate', opts.centerUpdate, CENTER_UPDATES);
+  const alpha = checkNumber('alpha', opts.alpha, CONTRASTIVE_CENTER_DEFAULT_ALPHA[centerUpdate], '> 0');
   const delta = checkNumber('delta', opts.delta, 1, '> 0');
   const reduction = checkChoice<Reduction>('reduction', opts.reduction, ['mean', 'sum']);
-  const centerUpdate = checkChoice('centerUpdate', opts.centerUpdate, ['sgd', 'autodiff'] as const);
   const centers = initCenters(opts, centerUpdate === 'autodiff');
-  const auxLoss = (features: tf.Tensor2D, labels: tf.Tensor1D, c: tf.Tensor2D, constantCenters: boolean): tf.Scalar =>
-    contrastiveCenterLoss(features, labels, c, { delta, reduction, constantCenters });
+  const auxLoss = (features: tf.Tensor2D, labels: tf.Tensor1D, c: tf.Tensor2D, constantCenters: boolean, r: Reduction): tf.Scalar =>
+    contrastiveCenterLoss(features, labels, c, { delta, reduction: r, constantCenters });
 
   return {
     name: 'contrastive-center',
@@ -31,15 +71,19 @@ export const createContrastiveCenterLoss: LossFactory = (opts) => {
     trainableVariables: () => (centerUpdate === 'autodiff' ? [centers] : []),
     compute(features, logits, labels) {
       const softmax = softmaxCrossEntropy(logits, labels);
-      // With the SGD update the network step needs no center gradient (the costly [k, d] one).
-      const aux = auxLoss(features, labels, centers as tf.Tensor2D, centerUpdate === 'sgd');
+      // With an own center rule the network step needs no center gradient (the costly [k, d] one).
+      const aux = auxLoss(features, labels, centers as tf.Tensor2D, centerUpdate !== 'autodiff', reduction);
       return { total: tf.add(softmax, tf.mul(lambda, aux)), softmax, aux };
     },
     updateCenters(features, labels) {
-      if (centerUpdate !== 'sgd') return;
+      if (centerUpdate === 'autodiff') return;
       tf.tidy(() => {
-        // alpha scales the scalar loss, so the [k, d] gradient comes out already scaled.
-        const step = tf.grad((c) => tf.mul(alpha, auxLoss(features, labels, c as tf.Tensor2D, false)))(centers);
+        const c = centers as tf.Tensor2D;
+        const step =
+          centerUpdate === 'normalized'
+            ? normalizedCenterStep(c, features, labels, alpha, delta)
+            : // alpha scales the scalar loss, so the [k, d] gradient comes out already scaled.
+              tf.grad((cs) => tf.mul(alpha, auxLoss(features, labels, cs as tf.Tensor2D, false, 'sum')))(c);
         centers.assign(tf.sub(centers, step));
       });
     },

@@ -17,8 +17,8 @@ export interface LossOptions {
   alpha?: number;
   delta?: number;
   reduction?: Reduction;
-  /** contrastive-center: own SGD step (default) or trainable via the network optimizer. */
-  centerUpdate?: 'sgd' | 'autodiff';
+  /** contrastive-center: its center rule (contrastive-center.ts). */
+  centerUpdate?: 'normalized' | 'sgd' | 'autodiff';
 }
 
 export interface LossTerms {

@@ -2,8 +2,8 @@
 // mean ± std with a 95% interval over seeds beside the paper's figure, and each auxiliary loss
 // against softmax on the same seeds (paired t-test). Pure functions: the eval command does I/O.
 
-import { CENTER_DEFAULT_LAMBDA } from '../losses/center.js';
-import { CONTRASTIVE_CENTER_DEFAULT_LAMBDA } from '../losses/contrastive-center.js';
+import { CENTER_DEFAULT_ALPHA, CENTER_DEFAULT_LAMBDA } from '../losses/center.js';
+import { CENTER_UPDATES, CONTRASTIVE_CENTER_DEFAULT_ALPHA, CONTRASTIVE_CENTER_DEFAULT_LAMBDA, type CenterUpdate } from '../losses/contrastive-center.js';
 import { paperFigure } from './paper.js';
 import { ci95HalfWidth, mean, pairedTTest, std, verdict, type Verdict } from './stats.js';
 
@@ -12,9 +12,12 @@ export interface RunRecord {
   dir: string;
   dataset: { name: string; trainSize: number; testSize: number; source?: string; copy?: string };
   model: { name: string };
-  loss: { name: string; lambda?: number; reduction?: string; centerUpdate?: string };
+  loss: { name: string; lambda?: number; alpha?: number; reduction?: string; centerUpdate?: string };
   seed: number;
   testAccuracy: number;
+  /** On the held-out validation split, when the run had one. */
+  validationAccuracy?: number;
+  centerMetrics?: { centerLag: number; centerNorm: number };
   epochs: number;
   iterations: number;
   batchSize?: number;
@@ -52,6 +55,10 @@ export interface AccuracyRow {
   accuracies: number[]; // in seed order
   /** Means over the seeds that have feature metrics (null when none has). */
   features: { n: number; raw: FeatureScores; normalized: FeatureScores } | null;
+  /** Validation accuracy over the seeds that have it (null when none has). */
+  validation: { n: number; mean: number; std: number | null } | null;
+  /** Mean center lag over the seeds that report it (null without centers). */
+  centerLag: number | null;
   epochs: number[];
   iterations: number[];
   trainSize: number[];
@@ -71,12 +78,22 @@ const uniq = <T>(xs: T[]): T[] => [...new Set(xs)].sort();
 
 const DEFAULT_LAMBDA: Record<string, number> = { center: CENTER_DEFAULT_LAMBDA, 'contrastive-center': CONTRASTIVE_CENTER_DEFAULT_LAMBDA };
 
+/** The default alpha of a loss (per center rule for contrastive-center), or undefined where alpha does not apply. */
+function defaultAlpha(loss: RunRecord['loss']): number | undefined {
+  if (loss.name === 'center') return CENTER_DEFAULT_ALPHA;
+  if (loss.name !== 'contrastive-center') return undefined;
+  const rule = (loss.centerUpdate ?? CENTER_UPDATES[0]) as CenterUpdate;
+  return rule === 'autodiff' ? undefined : CONTRASTIVE_CENTER_DEFAULT_ALPHA[rule];
+}
+
 /** The loss name, plus the settings that differ from the project defaults, e.g. `contrastive-center [reduction=sum]`. */
 export function lossLabel(loss: RunRecord['loss']): string {
   const notes: string[] = [];
   if (loss.lambda !== undefined && DEFAULT_LAMBDA[loss.name] !== undefined && loss.lambda !== DEFAULT_LAMBDA[loss.name]) notes.push(`lambda=${loss.lambda}`);
   if (loss.reduction && loss.reduction !== 'mean') notes.push(`reduction=${loss.reduction}`);
-  if (loss.centerUpdate && loss.centerUpdate !== 'sgd') notes.push(`centerUpdate=${loss.centerUpdate}`);
+  if (loss.name === 'contrastive-center' && loss.centerUpdate && loss.centerUpdate !== CENTER_UPDATES[0]) notes.push(`centerUpdate=${loss.centerUpdate}`);
+  const alpha = defaultAlpha(loss);
+  if (loss.alpha !== undefined && alpha !== undefined && loss.alpha !== alpha) notes.push(`alpha=${loss.alpha}`);
   return notes.length ? `${loss.name} [${notes.join(', ')}]` : loss.name;
 }
 
@@ -118,6 +135,8 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       seeds: group.map((r) => r.seed),
       accuracies: accs,
       features: meanScores(group),
+      validation: validationOf(group),
+      centerLag: lagOf(group),
       epochs: uniq(group.map((r) => r.epochs)),
       iterations: uniq(group.map((r) => r.iterations)),
       trainSize: uniq(group.map((r) => r.dataset.trainSize)),
@@ -147,6 +166,43 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
   );
 }
 
+function validationOf(group: RunRecord[]): AccuracyRow['validation'] {
+  const accs = group.map((r) => r.validationAccuracy).filter((v): v is number => typeof v === 'number');
+  return accs.length ? { n: accs.length, mean: mean(accs), std: std(accs) ?? null } : null;
+}
+
+function lagOf(group: RunRecord[]): number | null {
+  const lags = group.map((r) => r.centerMetrics?.centerLag).filter((v): v is number => typeof v === 'number');
+  return lags.length ? mean(lags) : null;
+}
+
+/**
+ * Rows with validation accuracy, best first: the table hyperparameters are chosen from (the
+ * test column beside it is for reporting, never for choosing).
+ */
+export function validationTableMarkdown(rows: AccuracyRow[]): string[] {
+  const ranked = rows.filter((r) => r.validation).sort((a, b) => (b.validation as { mean: number }).mean - (a.validation as { mean: number }).mean);
+  if (ranked.length === 0) return [];
+  const pm = (m: number, s: number | null) => (s === null ? f2(m) : `${f2(m)} ± ${f2(s)}`);
+  return [
+    '',
+    '## Ranked by validation accuracy (%)',
+    '',
+    'Images held out of the training set (dataset.validation); choose settings from this column only. ' +
+      'Center lag: mean distance of each center to its class mean on the test features over the mean class-mean norm (0: on the means).',
+    '',
+    '| rank | dataset | network | loss | budget | validation | n | test | center lag |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...ranked.map((r, i) => {
+      const v = r.validation as NonNullable<AccuracyRow['validation']>;
+      return (
+        `| ${i + 1} | ${r.dataset} | ${r.network} | ${r.loss} | ${r.budget} | ${pm(v.mean, v.std)} | ${v.n} | ${pm(r.mean, r.std)} | ` +
+        `${r.centerLag === null ? '—' : r.centerLag.toFixed(3)} |`
+      );
+    }),
+  ];
+}
+
 const SCORE_KEYS = ['intraInterRatio', 'fisherRatio', 'daviesBouldin', 'ncmAccuracy'] as const;
 
 function meanScores(group: RunRecord[]): AccuracyRow['features'] {
@@ -171,14 +227,16 @@ export function featureTableMarkdown(rows: AccuracyRow[]): string[] {
     '',
     'From the class means of the test features themselves; raw features, L2-normalised in parentheses; mean over n seeds. ' +
       'intra/inter: mean distance to the own class mean over mean distance between class means (lower is better); ' +
-      'Fisher: tr(Sb)/tr(Sw) (higher is better); DB: Davies–Bouldin (lower is better); NCM: nearest-class-mean accuracy, %.',
+      'Fisher: tr(Sb)/tr(Sw) (higher is better); DB: Davies–Bouldin (lower is better); NCM: nearest-class-mean accuracy, %; ' +
+      'center lag: learned centers to their test class means over the class-mean norm (— without centers).',
     '',
-    '| dataset | network | loss | budget | n | intra/inter | Fisher | DB | NCM |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| dataset | network | loss | budget | n | intra/inter | Fisher | DB | NCM | center lag |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...scored.map(
       (r) =>
         `| ${r.dataset} | ${r.network} | ${r.loss} | ${r.budget} | ${(r.features as NonNullable<AccuracyRow['features']>).n} | ` +
-        `${both(r, 'intraInterRatio', 3)} | ${both(r, 'fisherRatio', 2)} | ${both(r, 'daviesBouldin', 2)} | ${both(r, 'ncmAccuracy', 2)} |`,
+        `${both(r, 'intraInterRatio', 3)} | ${both(r, 'fisherRatio', 2)} | ${both(r, 'daviesBouldin', 2)} | ${both(r, 'ncmAccuracy', 2)} | ` +
+        `${r.centerLag === null ? '—' : r.centerLag.toFixed(3)} |`,
     ),
   ];
 }
@@ -208,13 +266,14 @@ export function toMarkdown(table: AccuracyTable): string {
         `${vs && vs.p !== null ? vs.p.toFixed(3) : '—'} | ${vs ? vs.verdict : '—'} | ${r.copies.join(', ')} | ${r.backends.join(', ')} |`,
     );
   }
+  lines.push(...validationTableMarkdown(table.rows));
   lines.push(...featureTableMarkdown(table.rows));
   return `${lines.join('\n')}\n`;
 }
 
 export function toCsv(table: AccuracyTable): string {
   const header =
-    'dataset,network,loss,budget,paper,mean,std,n,ci95,min,max,delta_to_paper,vs_softmax,p,verdict,epochs,iterations,train_images,data,backends,seeds';
+    'dataset,network,loss,budget,paper,mean,std,n,ci95,min,max,delta_to_paper,vs_softmax,p,verdict,epochs,iterations,train_images,data,backends,seeds,validation_mean,center_lag';
   const rows = table.rows.map((r) =>
     [
       r.dataset,
@@ -238,6 +297,8 @@ export function toCsv(table: AccuracyTable): string {
       r.copies.join(' '),
       r.backends.join(' '),
       r.seeds.join(' '),
+      r.validation?.mean ?? '',
+      r.centerLag ?? '',
     ].join(','),
   );
   return `${[header, ...rows].join('\n')}\n`;

@@ -12,8 +12,9 @@ import YAML from 'yaml';
 import { initBackend, type BackendChoice } from '../backend/index.js';
 import type { Config } from '../config/schema.js';
 import { BatchStream } from '../data/batches.js';
-import { loadDataset } from '../data/index.js';
+import { loadRunDataset } from '../data/validation.js';
 import { evaluate } from '../eval/accuracy.js';
+import { centerMetrics } from '../eval/center-metrics.js';
 import { featureMetrics, type FeatureMetricsResult } from '../eval/feature-metrics.js';
 import { writeFeatureFrame } from '../report/plot-frames.js';
 import type { Dataset } from '../data/types.js';
@@ -31,6 +32,7 @@ import { Preprocessor } from './preprocess.js';
 import { learningRate } from './schedule.js';
 import { trainStep, type StepTerms } from './step.js';
 import { buildSummary, type EpochRecord, type Summary } from './summary.js';
+import { newWatchdogState, Watchdog, type WatchdogState } from './watchdog.js';
 
 export interface TrainRequest {
   config: Config;
@@ -62,6 +64,7 @@ interface LoopState {
   meter: Meter;
   lrScale: number;
   augmentRng: ReturnType<Preprocessor['getState']>;
+  watchdog: WatchdogState;
 }
 
 const LOG_EVERY = 20;
@@ -70,7 +73,7 @@ const MIN_LR_SCALE = 1 / 1024;
 export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
   const cfg = req.config;
   const backend = await initBackend(req.backend);
-  const dataset = await loadDataset(cfg.dataset.name, cfg.dataset);
+  const dataset = await loadRunDataset(cfg);
   const seeds = new Rng(cfg.seed);
   const [modelSeed, lossSeed, dataSeed, augmentSeed] = [seeds.seed(), seeds.seed(), seeds.seed(), seeds.seed()];
   const spec = getModelSpec(cfg.model.name);
@@ -104,7 +107,18 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       meter: { window: emptySums(), epoch: emptySums() },
       lrScale: 1,
       augmentRng: preprocess.getState(),
+      watchdog: newWatchdogState(),
     };
+    const watchdog = new Watchdog(
+      {
+        lossName: loss.name,
+        hasCenters: loss.centers !== null,
+        numClasses: dataset.numClasses,
+        auxScale: loss.hyper.reduction === 'sum' ? cfg.train.batchSize : 1,
+        totalIterations: total,
+      },
+      state.watchdog,
+    );
 
     const tensorsToSave = (): Record<string, tf.Tensor> => {
       const out: Record<string, tf.Tensor> = {};
@@ -127,6 +141,8 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       sgd.setState(sgd.variables.map((_, i) => get(`sgd/${i}`)));
       tf.dispose([...tensors.values()]);
       state = meta.state as unknown as LoopState;
+      state.watchdog ??= newWatchdogState(); // checkpoints from before the watchdog
+      watchdog.state = state.watchdog;
       stream.setState(state.stream);
       preprocess.setState(state.augmentRng);
       iteration = meta.iteration;
@@ -165,7 +181,8 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       const batch = preprocess.train(indices);
       const x = tf.tensor(batch.x, imagesShape);
       const y = tf.tensor1d(batch.y, 'int32');
-      const step = await trainStep(model, loss, sgd, x, y, lr).finally(() => tf.dispose([x, y]));
+      const inspect = watchdog.wantsFeatures(iteration + 1);
+      const step = await trainStep(model, loss, sgd, x, y, lr, inspect).finally(() => tf.dispose([x, y]));
       if (!step.ok) {
         const where = `iteration ${iteration + 1}: ${step.what}`;
         if (cfg.train.onNan === 'lower-lr' && state.lrScale / 2 >= MIN_LR_SCALE) {
@@ -184,6 +201,13 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         throw new UserError(`${where}; stopped, ${kept} (lower train.lr, or set train.onNan: lower-lr)`, 4);
       }
       iteration++;
+      const centersNow = inspect && step.features && loss.centers ? ((await loss.centers.data()) as Float32Array) : null;
+      const batchSeen = centersNow && step.features ? { features: step.features, labels: batch.y, centers: centersNow } : undefined;
+      for (const warning of watchdog.observe(iteration, step.terms.aux, batchSeen)) {
+        progress.note(warning);
+        logger.warn({ event: 'watchdog', iteration, warning }, 'watchdog');
+        metric({ type: 'warning', iteration, warning });
+      }
       for (const sums of [state.meter.window, state.meter.epoch]) {
         sums.total += step.terms.total;
         sums.softmax += step.terms.softmax;
@@ -213,13 +237,17 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       if (epochDone) {
         const epoch = Math.ceil(iteration / perEpoch);
         const final = iteration === total;
-        const result =
-          epoch % cfg.eval.every === 0 || final
-            ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, {
-                batchSize: cfg.eval.batchSize,
-                preprocess,
-                keepFeatures: final || cfg.eval.frames,
-              })
+        const evaluating = epoch % cfg.eval.every === 0 || final;
+        const result = evaluating
+          ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, {
+              batchSize: cfg.eval.batchSize,
+              preprocess,
+              keepFeatures: final || cfg.eval.frames,
+            })
+          : null;
+        const validation =
+          evaluating && dataset.validation
+            ? await evaluate(model, dataset.validation, spec.inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize, preprocess })
             : null;
         if (result?.features) {
           const centers = loss.centers ? ((await loss.centers.data()) as Float32Array) : null;
@@ -235,6 +263,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
           softmax: e.softmax / e.steps,
           aux: loss.centers ? e.aux / e.steps : null,
           testAccuracy: result ? result.accuracy : null,
+          ...(dataset.validation ? { validationAccuracy: validation ? validation.accuracy : null } : {}),
           seconds: elapsed(),
         };
         state.history.push(record);
@@ -244,6 +273,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         progress.epochEnd(
           `epoch ${epoch}/${epochs}  it ${iteration}/${total}  loss ${record.loss.toFixed(4)}` +
             (record.aux !== null ? ` (softmax ${record.softmax.toFixed(4)}, aux ${record.aux.toFixed(4)})` : '') +
+            (validation ? `  validation ${validation.accuracy.toFixed(2)}%` : '') +
             (result ? `  test ${result.accuracy.toFixed(2)}%` : '') +
             `  ${Math.round(elapsed())} s`,
         );
@@ -282,6 +312,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       versions: versions(),
       machine: machine(),
       finalAccuracy: last.testAccuracy as number,
+      warnings: state.watchdog.warnings,
     });
     if (finalFeatures) {
       summary.featureMetrics = {
@@ -290,6 +321,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         testAccuracy: finalFeatures.accuracy,
         ...featureMetrics(finalFeatures.features, dataset.test.labels, dataset.numClasses),
       };
+      if (finalFeatures.centers) summary.centerMetrics = centerMetrics(finalFeatures.features, dataset.test.labels, finalFeatures.centers, dataset.numClasses);
       if (featureDimOf(model) === 2) await plotFeatures(paths.dir, dataset, cfg.loss.name, finalFeatures, summary.featureMetrics, progress);
     }
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);

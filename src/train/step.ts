@@ -13,7 +13,8 @@ export interface StepTerms {
   aux: number;
 }
 
-export type StepResult = { ok: true; terms: StepTerms } | { ok: false; what: string };
+/** features: the batch's features [m, d], when the caller asked for them. */
+export type StepResult = { ok: true; terms: StepTerms; features?: Float32Array } | { ok: false; what: string };
 
 export async function trainStep(
   model: tf.LayersModel,
@@ -22,6 +23,7 @@ export async function trainStep(
   x: tf.Tensor,
   y: tf.Tensor1D,
   lr: number,
+  keepFeatures = false,
 ): Promise<StepResult> {
   let features: tf.Tensor2D | null = null;
   let softmax: tf.Scalar | null = null;
@@ -52,7 +54,8 @@ export async function trainStep(
     }
     sgd.apply(grads, lr);
     loss.updateCenters(features as unknown as tf.Tensor2D, y);
-    return { ok: true, terms };
+    if (!keepFeatures) return { ok: true, terms };
+    return { ok: true, terms, features: (await (features as unknown as tf.Tensor2D).data()) as Float32Array };
   } finally {
     tf.dispose([value, features as unknown as tf.Tensor, softmax as unknown as tf.Tensor, aux as unknown as tf.Tensor, ...gradList]);
   }

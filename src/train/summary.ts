@@ -3,6 +3,7 @@
 
 import type { BackendInfo } from '../backend/index.js';
 import type { DatasetIdentity } from '../data/types.js';
+import type { CenterMetrics } from '../eval/center-metrics.js';
 import type { FeatureMetricsResult } from '../eval/feature-metrics.js';
 
 export interface EpochRecord {
@@ -13,6 +14,8 @@ export interface EpochRecord {
   softmax: number;
   aux: number | null;
   testAccuracy: number | null; // percent
+  /** On the held-out training images (dataset.validation), when there are any. */
+  validationAccuracy?: number | null;
   seconds: number; // training wall time so far
 }
 
@@ -22,6 +25,8 @@ export interface Summary {
   status: 'complete';
   testAccuracy: number; // percent, e.g. 98.94
   bestTestAccuracy: number;
+  /** Final accuracy on the validation split (dataset.validation), when the run has one. */
+  validationAccuracy?: number;
   bestEpoch: number;
   dataset: DatasetIdentity;
   model: { name: string; parameters: number };
@@ -41,6 +46,10 @@ export interface Summary {
   config: Record<string, unknown>;
   /** Compactness and separation of the final test features (src/eval/feature-metrics.ts). */
   featureMetrics?: FeatureMetricsResult & { checkpoint: string; iteration: number; testAccuracy: number };
+  /** Where the learned centers sit on the final test features (src/eval/center-metrics.ts). */
+  centerMetrics?: CenterMetrics;
+  /** What the training watchdog found (src/train/watchdog.ts); empty when all was well. */
+  warnings: string[];
 }
 
 export function buildSummary(a: {
@@ -57,6 +66,7 @@ export function buildSummary(a: {
   versions: Record<string, string>;
   machine: Record<string, unknown>;
   finalAccuracy: number;
+  warnings: string[];
 }): Summary {
   const last = a.history[a.history.length - 1];
   const round = (v: number, digits: number) => Number(v.toFixed(digits));
@@ -67,6 +77,7 @@ export function buildSummary(a: {
     testAccuracy: round(a.finalAccuracy, 4),
     bestTestAccuracy: round(a.best.accuracy, 4),
     bestEpoch: a.best.epoch,
+    ...(typeof last.validationAccuracy === 'number' ? { validationAccuracy: round(last.validationAccuracy, 4) } : {}),
     dataset: a.dataset,
     model: { name: a.config.model.name, parameters: a.parameters },
     loss: a.config.loss,
@@ -83,5 +94,6 @@ export function buildSummary(a: {
     finishedAt: new Date().toISOString(),
     history: a.history,
     config: a.config as unknown as Record<string, unknown>,
+    warnings: a.warnings,
   };
 }

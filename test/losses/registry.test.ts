@@ -104,7 +104,7 @@ test('resolved hyperparameters are reported with their defaults', () => {
   const center = createLoss('center', BASE);
   assert.deepEqual(center.hyper, { lambda: 0.01, alpha: 0.5, reduction: 'mean' });
   const ctc = createLoss('contrastive-center', { ...BASE, lambda: 0.1 });
-  assert.deepEqual(ctc.hyper, { lambda: 0.1, alpha: 0.5, delta: 1, reduction: 'mean', centerUpdate: 'sgd' });
+  assert.deepEqual(ctc.hyper, { lambda: 0.1, alpha: 0.5, delta: 1, reduction: 'mean', centerUpdate: 'normalized' });
   center.dispose();
   ctc.dispose();
 });
@@ -130,7 +130,7 @@ test('invalid hyperparameters are UserErrors naming the key', () => {
     ['contrastive-center', { delta: 0 }, /loss\.delta must be > 0, got 0/],
     ['contrastive-center', { delta: Infinity }, /loss\.delta must be a finite number/],
     ['center', { reduction: 'avg' as never }, /loss\.reduction must be one of mean, sum, got 'avg'/],
-    ['contrastive-center', { centerUpdate: 'adam' as never }, /loss\.centerUpdate must be one of sgd, autodiff/],
+    ['contrastive-center', { centerUpdate: 'adam' as never }, /loss\.centerUpdate must be one of normalized, sgd, autodiff/],
     ['softmax', { numClasses: 0 }, /loss\.numClasses must be a positive integer, got 0/],
     ['center', { featureDim: 2.5 }, /loss\.featureDim must be a positive integer/],
   ];

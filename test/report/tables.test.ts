@@ -60,7 +60,7 @@ test('paired comparison with softmax uses the seeds both rows have, and budgets 
 });
 
 test('loss settings that differ from the defaults label the row and keep it apart', () => {
-  const sum = { ...run('contrastive-center', 1, 95), loss: { name: 'contrastive-center', lambda: 1, reduction: 'sum', centerUpdate: 'sgd' } };
+  const sum = { ...run('contrastive-center', 1, 95), loss: { name: 'contrastive-center', lambda: 1, reduction: 'sum', centerUpdate: 'normalized' } };
   const rows = accuracyRows([run('softmax', 1, 98), run('contrastive-center', 1, 97), sum]);
   assert.deepEqual(rows.map((r) => r.loss), ['softmax', 'contrastive-center', 'contrastive-center [reduction=sum]']);
   assert.equal(rows[2].paper, 99.17);
