@@ -81,3 +81,41 @@ test('a second table shows the feature metrics averaged over the seeds that have
   assert.match(md, /## Feature compactness and separation/);
   assert.match(md, /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 2 \| 0\.300 \(0\.200\) \| 4\.00 \(4\.00\) \| 1\.50 \(1\.50\) \| 90\.00 \(90\.00\) \|/);
 });
+
+test('alpha and the center rule label a row when they differ from the defaults of their rule', () => {
+  const ctc = (loss: Record<string, unknown>) => ({ ...run('contrastive-center', 1, 97), loss: { name: 'contrastive-center', ...loss } });
+  const labels = accuracyRows([
+    ctc({ centerUpdate: 'normalized', alpha: 0.5 }),
+    ctc({ centerUpdate: 'normalized', alpha: 1 }),
+    ctc({ centerUpdate: 'sgd', alpha: 32 }),
+    ctc({ centerUpdate: 'sgd', alpha: 0.5 }),
+    { ...run('center', 1, 97), loss: { name: 'center', alpha: 0.1 } },
+  ]).map((r) => r.loss);
+  assert.deepEqual(labels.sort(), [
+    'center [alpha=0.1]',
+    'contrastive-center',
+    'contrastive-center [alpha=1]',
+    'contrastive-center [centerUpdate=sgd, alpha=0.5]',
+    'contrastive-center [centerUpdate=sgd]',
+  ]);
+});
+
+test('rows with validation accuracy get a table ranked by it, with the center lag', () => {
+  const withVal = (loss: Record<string, unknown>, seed: number, val: number, test: number, lag?: number) => ({
+    ...run(String(loss.name), seed, test),
+    loss: loss as RunRecord['loss'],
+    validationAccuracy: val,
+    ...(lag === undefined ? {} : { centerMetrics: { centerLag: lag, centerNorm: 1 } }),
+  });
+  const rows = accuracyRows([
+    withVal({ name: 'softmax' }, 1, 97, 99),
+    withVal({ name: 'contrastive-center', lambda: 3 }, 1, 98.5, 98, 0.2),
+    withVal({ name: 'contrastive-center', lambda: 3 }, 2, 98.7, 98, 0.4),
+    withVal({ name: 'center' }, 1, 98, 97, 0.1),
+  ]);
+  const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows });
+  const ranked = md.split('## Ranked by validation accuracy')[1].split('\n').filter((l) => /^\| \d/.test(l));
+  assert.deepEqual(ranked.map((l) => l.split(' | ')[3]), ['contrastive-center [lambda=3]', 'center', 'softmax']);
+  assert.match(ranked[0], /\| 98\.60 ± 0\.14 \| 2 \| 98\.00 ± 0\.00 \| 0\.300 \|$/);
+  assert.match(ranked[2], /\| — \|$/);
+});
