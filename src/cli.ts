@@ -28,16 +28,18 @@ Config (YAML; unknown keys are errors):
   dataset.path         folder with the dataset files                  default: bundled / system copy
   dataset.trainLimit   use the first N training images                default all
   dataset.testLimit    use the first N test images                    default all
+  dataset.validation   hold N training images out (per seed) as the validation split
   model.name           lenets | lenetspp | resnet20
   model.featureDim     feature size (lenets 500, lenetspp 2)
   model.pool3          lenetspp last pool window: 3 (released code) or 2 (paper table)
   model.blocksPerStage resnet20 blocks per stage                       default 3
   loss.name            softmax | center | contrastive-center
   loss.lambda          weight of the auxiliary loss     default 0.01 (center), 1 (contrastive-center)
-  loss.alpha           center learning rate                           default 0.5
+  loss.alpha           center rate      default 0.5 (center; contrastive-center normalized), 32 (sgd)
   loss.delta           contrastive-center denominator constant        default 1
-  loss.reduction       mean | sum over the batch                      default mean
-  loss.centerUpdate    sgd (own step) | autodiff (network optimizer)  default sgd
+  loss.reduction       mean | sum over the batch (loss value)         default mean
+  loss.centerUpdate    contrastive-center: normalized | sgd (the paper's step on the summed
+                       gradient) | autodiff (network optimizer)       default normalized
   train.batchSize                                                     default 128
   train.epochs | train.iterations  (exactly one; --set of one replaces the other)
   train.lr, train.momentum, train.weightDecay                         default 0.01, 0.9, 5e-4

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
+import { centerMetrics } from '../eval/center-metrics.js';
 import { evaluateRun } from '../eval/run.js';
 import { UserError } from '../errors.js';
 import { accuracyRows, toCsv, toMarkdown, type AccuracyTable, type RunRecord } from '../report/tables.js';
@@ -16,17 +17,30 @@ export async function evalRunCommand(flags: { run: string; checkpoint: string; b
   if (flags.checkpoint !== 'last' && flags.checkpoint !== 'best') {
     throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
   }
-  const ev = await evaluateRun(flags.run, { checkpoint: flags.checkpoint, backend: flags.backend as BackendChoice });
+  const ev = await evaluateRun(flags.run, { checkpoint: flags.checkpoint, backend: flags.backend as BackendChoice, keepFeatures: true });
   const { result } = ev;
+  const centers = ev.centers && result.features ? centerMetrics(result.features, ev.dataset.test.labels, ev.centers, ev.dataset.numClasses) : null;
   process.stdout.write(
-    `${ev.dir}: test accuracy ${result.accuracy.toFixed(2)}% (${result.correct}/${result.count}), checkpoint ${flags.checkpoint} at iteration ${ev.iteration}, ${ev.backend.name}\n`,
+    `${ev.dir}: test accuracy ${result.accuracy.toFixed(2)}% (${result.correct}/${result.count}), checkpoint ${flags.checkpoint} at iteration ${ev.iteration}, ${ev.backend.name}\n` +
+      (centers
+        ? `  centers: lag ${centers.centerLag.toFixed(3)} (distance to their test class means / class-mean norm), norm ${centers.centerNorm.toFixed(2)} (class means ${centers.classMeanNorm.toFixed(2)})\n`
+        : ''),
   );
   const summaryFile = runPaths(ev.dir).summary;
   if (fs.existsSync(summaryFile)) {
     const summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as Record<string, unknown> & { evaluations?: unknown[] };
     summary.evaluations = [
       ...(summary.evaluations ?? []),
-      { checkpoint: flags.checkpoint, iteration: ev.iteration, testAccuracy: result.accuracy, correct: result.correct, count: result.count, backend: ev.backend.name, at: new Date().toISOString() },
+      {
+        checkpoint: flags.checkpoint,
+        iteration: ev.iteration,
+        testAccuracy: result.accuracy,
+        correct: result.correct,
+        count: result.count,
+        ...(centers ? { centerMetrics: centers } : {}),
+        backend: ev.backend.name,
+        at: new Date().toISOString(),
+      },
     ];
     writeFileAtomic(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
   }

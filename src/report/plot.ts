@@ -3,9 +3,10 @@
 // data (PCA for d > 2, a fixed subset of points, titles with the metrics); plot-specs.ts
 // lays the panels out and plot-render.ts draws them.
 
+import { centerMetrics } from '../eval/center-metrics.js';
 import type { FeatureMetricsResult } from '../eval/feature-metrics.js';
 import { fitPca2, projectPca2 } from './pca.js';
-import { featureFigureSpec, metricLines, type ScatterPanel, type SquareDomain, type XY } from './plot-specs.js';
+import { featureFigureSpec, fmt, metricLines, type ScatterPanel, type SquareDomain, type XY } from './plot-specs.js';
 import { renderChart, type Rendered } from './plot-render.js';
 import { subsample } from './subsample.js';
 
@@ -60,7 +61,10 @@ export function prepareScatter(input: ScatterInput): ScatterPanel {
   if (input.metrics?.absentClasses.length) subtitle.push(`classes without test samples (skipped): ${input.metrics.absentClasses.join(', ')}`);
   if (input.note) subtitle.push(input.note);
   if (shown.length < n) subtitle.push(`${shown.length} of ${n} test points shown (fixed random subset)`);
-  if (k > 0) subtitle.push('black crosses: learned centers');
+  if (k > 0) {
+    const lag = centerMetrics(Float32Array.from(input.features), input.labels, Float32Array.from(input.centers as Float32Array), k).centerLag;
+    subtitle.push(`black crosses: learned centers · center lag ${fmt(lag)}`);
+  }
   return {
     title: `${input.label}${accuracy}${d > 2 ? ` (PCA of ${d}-D features)` : ''}`,
     subtitle,
