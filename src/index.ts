@@ -3,6 +3,9 @@
 
 export { centerLoss, contrastiveCenterLoss, softmaxCrossEntropy } from './losses/functions.js';
 export { createLoss, LOSSES } from './losses/index.js';
+export { CENTER_UPDATES, normalizedCenterStep, type CenterUpdate } from './losses/contrastive-center.js';
+export { wenCenterStep } from './losses/center.js';
+export { centerMetrics, type CenterMetrics } from './eval/center-metrics.js';
 export type { LossOptions, LossTerms, TrainingLoss, LossFactory, Reduction } from './losses/types.js';
 export { buildModel, getModelSpec, featureDimOf, MODELS } from './models/index.js';
 export type { ModelContext, ModelSpec } from './models/index.js';

@@ -13,6 +13,7 @@ const BASE: LossOptions = { numClasses: 5, featureDim: 3, seed: 7 };
 const VARIANTS: Array<[string, Partial<LossOptions>]> = [
   ...Object.keys(LOSSES).map((name): [string, Partial<LossOptions>] => [name, {}]),
   ['contrastive-center', { centerUpdate: 'autodiff', reduction: 'sum' }],
+  ['contrastive-center', { centerUpdate: 'sgd' }],
   ['center', { reduction: 'sum', lambda: 0 }],
 ];
 
