@@ -22,7 +22,12 @@ const plan = (text: string, name = 's.yaml') => expandSweep(loadSweep(write(name
 const BASE = 'config: mnist-lenets-softmax.yaml\nset: {dataset.trainLimit: 256, train.epochs: 2}\n';
 
 test('the shipped sweeps load and expand', () => {
-  assert.deepEqual(listSweeps().sort(), ['lambda', 'tiny']);
+  const tuning = ['tune-lenets-center', 'tune-lenets-ctc', 'tune-lenets-ctc-sgd', 'tune-lenetspp-center', 'tune-lenetspp-ctc', 'tune-resnet20-ctc'];
+  assert.deepEqual(listSweeps().sort(), ['lambda', 'tiny', ...tuning]);
+  for (const name of tuning) {
+    const jobs = expandSweep(loadSweep(name)).jobs;
+    assert.ok(jobs.length > 0 && jobs.every((j) => j.config.dataset.validation !== undefined), `${name}: every job holds out a validation split`);
+  }
   const tiny = expandSweep(loadSweep('tiny'));
   assert.equal(tiny.spec.backend, 'wasm');
   assert.deepEqual(tiny.jobs.map((j) => j.label), ['loss.name=softmax seed=1', 'loss.name=center seed=1']);
