@@ -7,7 +7,7 @@ import { listProfiles, loadProfile, planRuns } from '../../src/reproduce/profile
 import { parseSeeds } from '../../src/commands/reproduce.js';
 
 test('the shipped profiles load and expand into runs', () => {
-  assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'paper']);
+  assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'paper', 'paper-mnist']);
   const ci = planRuns(loadProfile('ci'));
   assert.equal(ci.length, 4);
   assert.deepEqual(ci.map((r) => r.folder), ['mnist-lenets-softmax', 'mnist-lenets-center', 'mnist-lenets-contrastive-center', 'mnist-lenets-contrastive-center-sum']);
