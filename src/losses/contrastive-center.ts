@@ -9,7 +9,7 @@
 //     and pushes every other center with weight r_i:
 //       delta_c_n = [sum_{y_i = n} (c_n - x_i) - sum_{y_i != n} r_i (c_n - x_i)] / (1 + n_n + sum_{y_i != n} r_i)
 //       c_n <- c_n - alpha delta_c_n.
-//     delta_c_n is dL_ctc,sum/dc_n / 2 with each sample's common factor 1/B_i dropped and the weights
+//     delta_c_n is dL_ctc,sum/dc_n with each sample's common factor 1/B_i dropped and the weights
 //     normalised like Wen et al.'s count: the step does not shrink with the feature scale or
 //     the batch size, and with r = 0 it is Wen et al.'s center-loss rule.
 //   'sgd': the paper's rule, c <- c - alpha dL_ctc,sum/dc on the summed loss. Its step carries
