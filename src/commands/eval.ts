@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
-import { centerMetrics } from '../eval/center-metrics.js';
+import { centerMetrics, describeCenterMetrics } from '../eval/center-metrics.js';
 import { evaluateRun } from '../eval/run.js';
 import { UserError } from '../errors.js';
 import { accuracyRows, toCsv, toMarkdown, type AccuracyTable, type RunRecord } from '../report/tables.js';
@@ -22,9 +22,7 @@ export async function evalRunCommand(flags: { run: string; checkpoint: string; b
   const centers = ev.centers && result.features ? centerMetrics(result.features, ev.dataset.test.labels, ev.centers, ev.dataset.numClasses) : null;
   process.stdout.write(
     `${ev.dir}: test accuracy ${result.accuracy.toFixed(2)}% (${result.correct}/${result.count}), checkpoint ${flags.checkpoint} at iteration ${ev.iteration}, ${ev.backend.name}\n` +
-      (centers
-        ? `  centers: lag ${centers.centerLag.toFixed(3)} (distance to their test class means / class-mean norm), norm ${centers.centerNorm.toFixed(2)} (class means ${centers.classMeanNorm.toFixed(2)})\n`
-        : ''),
+      (centers ? `  ${describeCenterMetrics(centers)}\n` : ''),
   );
   const summaryFile = runPaths(ev.dir).summary;
   if (fs.existsSync(summaryFile)) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
+import { describeCenterMetrics } from '../eval/center-metrics.js';
 import { defaultRunDir } from '../train/run-dir.js';
 import { trainRun } from '../train/loop.js';
 
@@ -54,10 +55,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
         (s.validationAccuracy !== undefined ? ` (validation ${s.validationAccuracy.toFixed(2)}%)` : '') +
         ` after ${s.epochs} epoch(s), ${s.iterations} iterations, ` +
         `${s.wallSeconds.toFixed(0)} s on ${s.backend.name} (${s.imagesPerSecond.toFixed(0)} img/s)\n` +
-        (s.centerMetrics
-          ? `  centers: lag ${s.centerMetrics.centerLag.toFixed(3)} (distance to their test class means / class-mean norm), ` +
-            `norm ${s.centerMetrics.centerNorm.toFixed(2)} (class means ${s.centerMetrics.classMeanNorm.toFixed(2)})\n`
-          : '') +
+        (s.centerMetrics ? `  ${describeCenterMetrics(s.centerMetrics)}\n` : '') +
         s.warnings.map((w) => `  ${w}\n`).join('') +
         `  ${path.join(outDir, 'summary.json')}\n`,
     );

@@ -13,7 +13,7 @@ export interface CenterMetrics {
   classes: number;
 }
 
-export function centerMetrics(features: Float32Array, labels: ArrayLike<number>, centers: Float32Array, numClasses: number): CenterMetrics {
+export function centerMetrics(features: ArrayLike<number>, labels: ArrayLike<number>, centers: ArrayLike<number>, numClasses: number): CenterMetrics {
   const d = centers.length / numClasses;
   const n = labels.length;
   if (!Number.isInteger(d) || features.length !== n * d) {
@@ -43,4 +43,12 @@ export function centerMetrics(features: Float32Array, labels: ArrayLike<number>,
     meanNorm += Math.sqrt(mu2);
   }
   return { centerLag: lag / meanNorm, centerNorm: centerNorm / classes, classMeanNorm: meanNorm / classes, classes };
+}
+
+/** The line `ctc train` and `ctc eval --run` print about the centers. */
+export function describeCenterMetrics(m: CenterMetrics): string {
+  return (
+    `centers: lag ${m.centerLag.toFixed(3)} (distance to their test class means / class-mean norm), ` +
+    `norm ${m.centerNorm.toFixed(2)} (class means ${m.classMeanNorm.toFixed(2)})`
+  );
 }

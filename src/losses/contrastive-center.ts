@@ -18,7 +18,7 @@
 // Each rule has its own default alpha (chosen on a validation split, results/tuning/).
 
 import * as tf from '@tensorflow/tfjs';
-import { contrastiveCenterLoss, softmaxCrossEntropy, sumSquaredDistances } from './functions.js';
+import { contrastiveCenterLoss, contrastiveRatios, softmaxCrossEntropy } from './functions.js';
 import { checkChoice, checkDims, checkNumber, initCenters, type LossFactory, type Reduction } from './types.js';
 
 /** lambda when a config gives none. */
@@ -39,9 +39,7 @@ export function normalizedCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D
     const [k, d] = centers.shape;
     const ids = tf.expandDims(labels, 1);
     const own = tf.gather(centers, labels); // [m, d]
-    const ownDist = tf.sum(tf.square(tf.sub(features, own)), 1); // A, [m]
-    const otherDist = tf.relu(tf.sub(sumSquaredDistances(features, centers, true), ownDist));
-    const ratio = tf.div(ownDist, tf.add(otherDist, delta)); // r, [m]
+    const ratio = contrastiveRatios(features, labels, centers, delta, true); // r, [m]
     const count = tf.scatterND(ids, tf.onesLike(ratio), [k]); // n_n, [k]
     const pull = tf.scatterND(ids, tf.sub(own, features), [k, d]); // sum_{y_i = n} (c_n - x_i)
     const weighted = tf.mul(tf.expandDims(ratio, 1), features); // r_i x_i, [m, d]

@@ -189,12 +189,19 @@ export function contrastiveCenterLoss(
   checkLossInputs('contrastiveCenterLoss', features, labels, centers);
   const delta = opts.delta ?? 1;
   if (!(delta > 0) || !Number.isFinite(delta)) throw new Error(`contrastiveCenterLoss: delta must be > 0, got ${delta}`);
+  return tf.tidy(() => reduce(tf.mul(0.5, contrastiveRatios(features, labels, centers, delta, opts.constantCenters)), opts.reduction ?? 'mean'));
+}
+
+/**
+ * r_i = A_i / B_i per sample, [m]: the terms of L_ctc (without the 1/2), and the push weights of
+ * the 'normalized' center rule. B_i is the sum over all centers minus A_i, O((m + k) d).
+ */
+export function contrastiveRatios(features: tf.Tensor2D, labels: tf.Tensor1D, centers: tf.Tensor2D, delta: number, constantCenters?: boolean): tf.Tensor1D {
   return tf.tidy(() => {
-    const ownDist = ownCenterDistance(features, labels, centers, opts.constantCenters); // A, [m]
-    const allDist = sumSquaredDistances(features, centers, opts.constantCenters); // [m]
+    const ownDist = ownCenterDistance(features, labels, centers, constantCenters); // A, [m]
+    const allDist = sumSquaredDistances(features, centers, constantCenters); // [m]
     // relu: the difference is >= 0 exactly; rounding must not make B smaller than delta.
     const otherDist = tf.relu(tf.sub(allDist, ownDist)); // [m]
-    const ratio = tf.div(ownDist, tf.add(otherDist, delta)) as tf.Tensor1D; // A / B, [m]
-    return reduce(tf.mul(0.5, ratio), opts.reduction ?? 'mean');
+    return tf.div(ownDist, tf.add(otherDist, delta)) as tf.Tensor1D; // A / B, [m]
   });
 }

@@ -62,7 +62,7 @@ export function prepareScatter(input: ScatterInput): ScatterPanel {
   if (input.note) subtitle.push(input.note);
   if (shown.length < n) subtitle.push(`${shown.length} of ${n} test points shown (fixed random subset)`);
   if (k > 0) {
-    const lag = centerMetrics(Float32Array.from(input.features), input.labels, Float32Array.from(input.centers as Float32Array), k).centerLag;
+    const lag = centerMetrics(input.features, input.labels, input.centers ?? [], k).centerLag;
     subtitle.push(`black crosses: learned centers · center lag ${fmt(lag)}`);
   }
   return {
