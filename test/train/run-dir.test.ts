@@ -26,8 +26,9 @@ test('a lock held by a live process is refused, naming the process', async () =>
 });
 
 test('a lock left by a zombie (exited, not yet reaped) is taken over', { skip: process.platform !== 'linux' ? '/proc is Linux-only' : false }, async () => {
-  // `true` exits at once; its parent then becomes `sleep`, which never reaps it: a zombie.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30']);
+  // The child exits 0.2 s later, after its shell has become `sleep` (which never reaps it): a
+  // zombie. A child that exits at once can be reaped by the shell before its exec, on a loaded machine.
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30']);
   try {
     const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))));
     for (let i = 0; i < 50 && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'); i++) await new Promise((r) => setTimeout(r, 20));
