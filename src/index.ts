@@ -11,11 +11,11 @@ export { buildModel, getModelSpec, featureDimOf, MODELS } from './models/index.j
 export type { ModelContext, ModelSpec } from './models/index.js';
 export { loadDataset, DATASETS } from './data/index.js';
 export type { Dataset, DatasetOptions, Split } from './data/index.js';
-export { parseIdx, readIdxFile } from './data/idx.js';
+export { parseIdx, readIdxFile } from './data/formats/idx.js';
 export { BatchStream, makeBatch, evalBatches, scalePixels } from './data/batches.js';
 export { initBackend, BACKEND_CHOICES } from './backend/index.js';
 export type { BackendChoice, BackendInfo } from './backend/index.js';
-export { installWasmGradients } from './backend/wasm-gradients.js';
+export { installWasmGradients } from './backend/wasm/gradients.js';
 export { loadConfig, parseConfig } from './config/load.js';
 export type { Config } from './config/schema.js';
 export { trainRun } from './train/loop.js';

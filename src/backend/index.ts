@@ -1,15 +1,15 @@
 // Chooses the TensorFlow.js backend a run computes on. 'auto' takes the fastest one present:
 // cuda (tfjs-node-gpu with a visible GPU), tensorflow (libtensorflow on CPU via tfjs-node),
 // wasm+onednn (wasm with convolutions in oneDNN through the optional addon, onednn.ts), wasm
-// (XNNPACK on all cores, with ctc's kernels: wasm-gradients.ts, wasm-threads.ts), then
+// (XNNPACK on all cores, with ctc's kernels: wasm/gradients.ts, wasm/threads.ts), then
 // plain-JS cpu. The native packages are optional dependencies, so they are imported dynamically
 // and a missing one is not an error for 'auto'.
 
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { loadOneDnn, useNativeConvolutions } from './onednn.js';
-import { installWasmGradients } from './wasm-gradients.js';
-import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm-threads.js';
+import { loadOneDnn, useNativeConvolutions } from './native/onednn.js';
+import { installWasmGradients } from './wasm/gradients.js';
+import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm/threads.js';
 
 export type BackendChoice = 'auto' | 'cuda' | 'tensorflow' | 'wasm+onednn' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendChoice, 'auto'>;

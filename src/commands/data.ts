@@ -4,13 +4,13 @@
 
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { catalog, dataDirOrigin } from '../data/catalog.js';
-import { importCifar10 } from '../data/cifar-import.js';
-import { CIFAR10_URL, fetchCifar10 } from '../data/cifar-fetch.js';
+import { catalog, dataDirOrigin } from '../data/acquire/catalog.js';
+import { importCifar10 } from '../data/acquire/cifar-import.js';
+import { CIFAR10_URL, fetchCifar10 } from '../data/acquire/cifar-fetch.js';
 import { dataDir } from '../data/data-dir.js';
 import { DATASETS, loadDataset } from '../data/index.js';
-import { createProgress, formatBytes } from '../data/progress.js';
-import { checkDataset } from '../data/verify.js';
+import { createProgress, formatBytes } from '../data/acquire/progress.js';
+import { checkDataset } from '../data/acquire/verify.js';
 import { didYouMean } from '../util/did-you-mean.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);

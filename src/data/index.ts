@@ -3,9 +3,9 @@
 
 import { UserError } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { loadCifar10 } from './cifar.js';
-import { loadImageFolder } from './imagefolder.js';
-import { loadFashionMnist, loadMnist } from './mnist.js';
+import { loadCifar10 } from './formats/cifar.js';
+import { loadImageFolder } from './formats/imagefolder.js';
+import { loadFashionMnist, loadMnist } from './formats/mnist.js';
 import type { Dataset, DatasetOptions } from './types.js';
 
 export type { Dataset, DatasetFile, DatasetIdentity, DatasetOptions, Split } from './types.js';

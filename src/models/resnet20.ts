@@ -4,7 +4,7 @@
 // features] -> dense k. Convolutions have no bias and He initialisation; about 0.27 M parameters.
 
 import * as tf from '@tensorflow/tfjs';
-import { subsamplePadChannels } from '../backend/wasm-shortcut.js';
+import { subsamplePadChannels } from '../backend/wasm/shortcut.js';
 import { SeededInit } from './init.js';
 import type { ModelSpec } from './types.js';
 

@@ -6,7 +6,7 @@
 // kernel, with the same float32 results.
 
 import * as tf from '@tensorflow/tfjs';
-import { SGD_KERNEL } from '../backend/wasm-sgd.js';
+import { SGD_KERNEL } from '../backend/wasm/sgd.js';
 
 export interface SgdOptions {
   momentum: number;

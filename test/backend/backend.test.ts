@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, useBackend, type BackendChoice } from '../../src/backend/index.js';
-import { loadOneDnn } from '../../src/backend/onednn.js';
-import { wasmGradientsInstalled } from '../../src/backend/wasm-gradients.js';
+import { loadOneDnn } from '../../src/backend/native/onednn.js';
+import { wasmGradientsInstalled } from '../../src/backend/wasm/gradients.js';
 import { UserError } from '../../src/errors.js';
 
 function installed(pkg: string): boolean {

@@ -1,4 +1,4 @@
-// PReLU in the addon (backend wasm+onednn, src/backend/native-prelu.ts) against the cpu backend:
+// PReLU in the addon (backend wasm+onednn, src/backend/native/prelu.ts) against the cpu backend:
 // the output and both gradients, per-channel slopes on activations and per-feature slopes on
 // features, NaN and zeros included; slopes of another shape take the wasm path. Skipped, with the
 // reason, where the addon is not built.
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
-import { loadOneDnn } from '../../src/backend/onednn.js';
+import { loadOneDnn } from '../../src/backend/native/onednn.js';
 import { relativeError, values } from './values.js';
 
 const { addon, reason } = loadOneDnn();

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
-import { loadOneDnn, useNativeConvolutions } from '../../src/backend/onednn.js';
-import { subsamplePadChannels } from '../../src/backend/wasm-shortcut.js';
+import { loadOneDnn, useNativeConvolutions } from '../../src/backend/native/onednn.js';
+import { subsamplePadChannels } from '../../src/backend/wasm/shortcut.js';
 import { relativeError, values } from './values.js';
 
 const { addon, reason } = loadOneDnn();

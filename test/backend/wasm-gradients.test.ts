@@ -10,7 +10,7 @@ import {
   installWasmGradients,
   wasmGradientsInstalled,
   WASM_GRADIENT_KERNELS,
-} from '../../src/backend/wasm-gradients.js';
+} from '../../src/backend/wasm/gradients.js';
 import { relativeError, values } from './values.js';
 
 // Captured before install, to show cpu keeps its stock kernels and to time the stock wasm one.

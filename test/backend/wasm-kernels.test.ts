@@ -1,13 +1,13 @@
-// ctc's faster wasm kernels and fused gradients (src/backend/wasm-kernels.ts,
-// wasm-fused-gradients.ts, wasm-deferred.ts) against the cpu backend as oracle, on the shapes the
+// ctc's faster wasm kernels and fused gradients (src/backend/wasm/kernels.ts,
+// wasm/fused-gradients.ts, wasm/deferred.ts) against the cpu backend as oracle, on the shapes the
 // fast paths take and on shapes that fall back to the stock kernels.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { pendingOutputs } from '../../src/backend/wasm-deferred.js';
-import { installWasmGradients } from '../../src/backend/wasm-gradients.js';
+import { pendingOutputs } from '../../src/backend/wasm/deferred.js';
+import { installWasmGradients } from '../../src/backend/wasm/gradients.js';
 import { relativeError, values } from './values.js';
 
 installWasmGradients();

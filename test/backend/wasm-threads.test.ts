@@ -1,4 +1,4 @@
-// The threaded SIMD build of tfjs-backend-wasm under Node (src/backend/wasm-threads.ts): it starts
+// The threaded SIMD build of tfjs-backend-wasm under Node (src/backend/wasm/threads.ts): it starts
 // with the requested XNNPACK thread count, gives the same gradients as the cpu backend, and a
 // process that used it still exits on its own. This file's process starts wasm threaded first.
 

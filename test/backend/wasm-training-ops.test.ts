@@ -1,13 +1,13 @@
 // ctc's one-kernel training ops on wasm against the stock ops on cpu: the SGD update
-// (src/backend/wasm-sgd.ts, used by src/train/optimizer.ts) and ResNet's option A shortcut
-// (src/backend/wasm-shortcut.ts). Both are exact: same float32 roundings, plain copies.
+// (src/backend/wasm/sgd.ts, used by src/train/optimizer.ts) and ResNet's option A shortcut
+// (src/backend/wasm/shortcut.ts). Both are exact: same float32 roundings, plain copies.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { installWasmGradients } from '../../src/backend/wasm-gradients.js';
-import { subsamplePadChannels } from '../../src/backend/wasm-shortcut.js';
+import { installWasmGradients } from '../../src/backend/wasm/gradients.js';
+import { subsamplePadChannels } from '../../src/backend/wasm/shortcut.js';
 import { Sgd } from '../../src/train/optimizer.js';
 import { values } from './values.js';
 

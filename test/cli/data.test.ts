@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildProgram } from '../../src/cli.js';
-import { CIFAR10_CLASSES } from '../../src/data/cifar.js';
+import { CIFAR10_CLASSES } from '../../src/data/formats/cifar.js';
 import { makeCifarBatch, makePng, makeTarGz, pixels, type TarEntry } from '../data/image-fixtures.js';
 import { ctc, ctcAsync, isCleanError, tempDir, type Result } from './helpers.js';
 

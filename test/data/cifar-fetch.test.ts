@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { BATCHES_DIR, CIFAR10_CLASSES, TEST_BATCH, TRAIN_BATCHES, loadCifar10 } from '../../src/data/cifar.js';
-import { PART_FILE, fetchCifar10 } from '../../src/data/cifar-fetch.js';
-import type { TaskProgress } from '../../src/data/progress.js';
+import { BATCHES_DIR, CIFAR10_CLASSES, TEST_BATCH, TRAIN_BATCHES, loadCifar10 } from '../../src/data/formats/cifar.js';
+import { PART_FILE, fetchCifar10 } from '../../src/data/acquire/cifar-fetch.js';
+import type { TaskProgress } from '../../src/data/acquire/progress.js';
 import { tempDir } from './helpers.js';
 import { makeCifarBatch, makeTarGz, type TarEntry } from './image-fixtures.js';
 

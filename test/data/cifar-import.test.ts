@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { BATCHES_DIR, CIFAR10_CLASSES, PROVENANCE_FILE, RECORD_BYTES, TRAIN_BATCHES, loadCifar10 } from '../../src/data/cifar.js';
-import { importCifar10 } from '../../src/data/cifar-import.js';
+import { BATCHES_DIR, CIFAR10_CLASSES, PROVENANCE_FILE, RECORD_BYTES, TRAIN_BATCHES, loadCifar10 } from '../../src/data/formats/cifar.js';
+import { importCifar10 } from '../../src/data/acquire/cifar-import.js';
 import { tempDir } from './helpers.js';
 import { makeJpeg, makePng, makeTarGz, pixels, writeTree, type TarEntry } from './image-fixtures.js';
 

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CIFAR10_CLASSES } from '../../src/data/cifar.js';
-import { decodeImages } from '../../src/data/decode-pool.js';
-import { encoded } from '../../src/data/imagefolder.js';
-import { readImageTree } from '../../src/data/image-tree.js';
+import { CIFAR10_CLASSES } from '../../src/data/formats/cifar.js';
+import { decodeImages } from '../../src/data/formats/decode-pool.js';
+import { encoded } from '../../src/data/formats/imagefolder.js';
+import { readImageTree } from '../../src/data/formats/image-tree.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '../../..') : path.resolve(here, '../..');

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import {
   BATCHES_DIR, CIFAR10_CLASSES, PROVENANCE_FILE, RECORD_BYTES, TEST_BATCH, TRAIN_BATCHES, decodeCifarBatch, loadCifar10,
-} from '../../src/data/cifar.js';
-import { encodeCifarBatch } from '../../src/data/cifar-write.js';
+} from '../../src/data/formats/cifar.js';
+import { encodeCifarBatch } from '../../src/data/acquire/cifar-write.js';
 import { cifar10Home, dataDir } from '../../src/data/data-dir.js';
 import { loadDataset } from '../../src/data/index.js';
 import { tempDir } from './helpers.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { UserError } from '../../src/errors.js';
-import { parseIdx, readIdxFile } from '../../src/data/idx.js';
+import { parseIdx, readIdxFile } from '../../src/data/formats/idx.js';
 import { makeIdx, tempDir } from './helpers.js';
 
 const userError = (pattern: RegExp) => (err: unknown) =>

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { decodeImages } from '../../src/data/decode-pool.js';
-import { decodeImage, imageFormat, jpegComponents } from '../../src/data/image-decode.js';
+import { decodeImages } from '../../src/data/formats/decode-pool.js';
+import { decodeImage, imageFormat, jpegComponents } from '../../src/data/formats/image-decode.js';
 import { greyJpeg8x8, makeJpeg, makePng, pixels } from './image-fixtures.js';
 
 const userError = (pattern: RegExp) => (err: unknown) => err instanceof UserError && pattern.test(err.message);

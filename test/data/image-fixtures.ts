@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { RECORD_BYTES } from '../../src/data/cifar.js';
+import { RECORD_BYTES } from '../../src/data/formats/cifar.js';
 
 /** A w x h image with c channels whose pixel (y, x, k) is f(y, x, k). */
 export function pixels(w: number, h: number, c: number, f: (y: number, x: number, k: number) => number): Uint8Array {

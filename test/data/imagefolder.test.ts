@@ -4,8 +4,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import { loadDataset } from '../../src/data/index.js';
-import { loadImageFolder } from '../../src/data/imagefolder.js';
-import { organizeTree, readImageTree } from '../../src/data/image-tree.js';
+import { loadImageFolder } from '../../src/data/formats/imagefolder.js';
+import { organizeTree, readImageTree } from '../../src/data/formats/image-tree.js';
 import { tempDir } from './helpers.js';
 import { makeJpeg, makePng, makeTarGz, pixels, writeTree } from './image-fixtures.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { UserError } from '../../src/errors.js';
-import { loadFashionMnist, loadMnist } from '../../src/data/mnist.js';
+import { loadFashionMnist, loadMnist } from '../../src/data/formats/mnist.js';
 import { makeIdx, tempDir } from './helpers.js';
 
 const FASHION_DIR = '/usr/share/datasets/fashion-mnist';

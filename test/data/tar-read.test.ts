@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { extractTarGz, readTarGz, safeEntryPath } from '../../src/data/tar-read.js';
+import { extractTarGz, readTarGz, safeEntryPath } from '../../src/data/acquire/tar-read.js';
 import { tempDir } from './helpers.js';
 import { makeTarGz, type TarEntry } from './image-fixtures.js';
 

@@ -11,9 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
-import { loadOneDnn } from '../../src/backend/onednn.js';
+import { loadOneDnn } from '../../src/backend/native/onednn.js';
 import { makeBatch } from '../../src/data/batches.js';
-import { loadMnist } from '../../src/data/mnist.js';
+import { loadMnist } from '../../src/data/formats/mnist.js';
 import { buildModel, getModelSpec } from '../../src/models/index.js';
 import { softmaxCrossEntropy } from '../../src/losses/functions.js';
 

@@ -1,5 +1,5 @@
 // ctc-onednn: oneDNN convolutions and a few compiled kernels behind ctc's tfjs kernels (see
-// src/backend/onednn.ts). This file registers the functions; conv.cc, norm.cc, prelu.cc and
+// src/backend/native/onednn.ts). This file registers the functions; conv.cc, norm.cc, prelu.cc and
 // pointwise.cc implement them.
 
 #include <omp.h>
