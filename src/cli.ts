@@ -85,13 +85,13 @@ ${CONFIG_HELP}`,
     .option('-r, --run <dir>', 'one run directory: reload its checkpoint and measure test accuracy')
     .option('--checkpoint <which>', 'with --run: last | best', 'last')
     .option('--runs <dir>', 'root(s) to gather summary.json files from (repeatable)', collect, [])
-    .option('-o, --out <dir>', 'where the tables go', 'results')
+    .option('-o, --out <dir>', 'where the tables go (default: the first --runs root, so committed results/ are never overwritten by accident)')
     .addOption(new Option('-b, --backend <name>', 'compute backend (with --run)').choices([...BACKEND_CHOICES]).default('auto'))
     .addHelpText(
       'after',
       `
 Examples:
-  ctc eval                          # runs/ -> results/accuracy.{md,csv,json}
+  ctc eval                          # runs/ -> runs/accuracy.{md,csv,json}
   ctc eval --runs runs/cpu --out results/cpu
   ctc eval --run runs/mnist-lenetspp/seed-1 --checkpoint best`,
     )

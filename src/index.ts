@@ -20,5 +20,5 @@ export { loadConfig, parseConfig } from './config/load.js';
 export type { Config } from './config/schema.js';
 export { trainRun } from './train/loop.js';
 export type { TrainRequest, TrainOutcome } from './train/loop.js';
-export type { Summary } from './train/summary.js';
+export type { Summary } from './run/summary.js';
 export { UserError } from './errors.js';

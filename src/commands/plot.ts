@@ -18,7 +18,7 @@ import type { ScatterInput } from '../report/plot.js';
 import { fmt } from '../report/plot-specs.js';
 import type { Rendered } from '../report/plot-render.js';
 import { lossLabel } from '../report/tables.js';
-import { runPaths } from '../train/run-dir.js';
+import { runPaths } from '../run/directory.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export interface PlotFlags {

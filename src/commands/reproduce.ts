@@ -1,15 +1,16 @@
 // `ctc reproduce --profile <ci|cpu|paper>`: runs the profile's grid of paper configs as child
-// `ctc train` processes (N at a time), skipping runs already complete and resuming interrupted
-// ones, then writes the accuracy tables with the provenance of the whole reproduction.
+// `ctc train` processes (N at a time, through the job runner of src/run/jobs.ts), skipping runs
+// already complete and resuming interrupted ones, then writes the accuracy tables with the
+// provenance of the whole reproduction.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { loadProfile, planRuns, type PlannedRun, type Profile } from '../reproduce/profile.js';
+import { writeTables } from '../report/write-tables.js';
+import { loadProfile, planRuns, type PlannedRun } from '../reproduce/profile.js';
+import { runPool, trainArgs, type JobOutcome, type PoolJob } from '../run/jobs.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { runChild, threadShareEnv } from '../util/ctc-child.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
-import { writeTables } from './eval.js';
 
 export interface ReproduceFlags {
   profile: string;
@@ -21,7 +22,7 @@ export interface ReproduceFlags {
   quiet?: boolean;
 }
 
-type RunStatus = { run: PlannedRun; dir: string; status: 'done' | 'skipped' | 'failed' | 'already done'; detail: string; seconds: number };
+type Status = JobOutcome['status'] | 'skipped';
 
 export function parseSeeds(text: string | undefined): number[] | undefined {
   if (text === undefined) return undefined;
@@ -43,24 +44,35 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   const say = (line: string) => flags.quiet || process.stderr.write(`${line}\n`);
   say(`profile ${profile.name}: ${plan.length} run(s), ${jobs} at a time, backend ${profile.backend}; runs in ${runsRoot}`);
 
-  const started = Date.now();
+  const options = { backend: profile.backend, sideBySide: jobs };
+  const poolJobs: (PoolJob & { run: PlannedRun })[] = plan.map((run) => ({
+    run,
+    dir: path.join(runsRoot, run.folder, `seed-${run.seed}`),
+    source: { config: run.config, sets: run.sets },
+  }));
+  // A group marked optional (e.g. CIFAR-10 when its data is absent) is skipped whole after its first failure.
   const skippedGroups = new Map<number, string>();
-  const results: RunStatus[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < plan.length) {
-      const run = plan[next++];
-      const result = await execute(run, profile, runsRoot, skippedGroups, jobs);
-      results.push(result);
-      say(`[${results.length}/${plan.length}] ${path.relative(process.cwd(), result.dir) || '.'}: ${result.status}${result.detail ? ` (${result.detail})` : ''}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, plan.length) }, worker));
-  const wallSeconds = (Date.now() - started) / 1000;
+  const statuses: { dir: string; status: Status; detail: string; seconds: number }[] = [];
+  const pool = await runPool(poolJobs, options, {
+    skip: (j) => skippedGroups.get(j.run.group),
+    finished: (j, outcome) => {
+      let status: Status = outcome.status;
+      let detail = describe(outcome);
+      const optional = profile.groups[j.run.group].optional;
+      if (outcome.status === 'failed' && optional) {
+        skippedGroups.set(j.run.group, `${optional}: ${outcome.detail}`);
+        fs.rmSync(j.dir, { recursive: true, force: true });
+        [status, detail] = ['skipped', skippedGroups.get(j.run.group) as string];
+      }
+      statuses.push({ dir: j.dir, status, detail, seconds: 'seconds' in outcome ? outcome.seconds : 0 });
+      say(`[${statuses.length}/${plan.length}] ${path.relative(process.cwd(), j.dir) || '.'}: ${status}${detail ? ` (${detail})` : ''}`);
+    },
+    signal: (signal, n) => say(`${signal}: starting no more runs; the ${n} running run(s) save a checkpoint and stop (ctc reproduce again resumes them)`),
+  });
 
-  const complete = results.filter((r) => r.status === 'done' || r.status === 'already done');
+  const complete = statuses.filter((r) => r.status === 'done' || r.status === 'already done');
   if (complete.length > 0) {
-    const commands = plan.map((r) => trainArgs(r, profile, runDir(runsRoot, r)).join(' '));
+    const commands = poolJobs.map((j) => trainArgs(j.dir, j.source, options).join(' '));
     const provenance = {
       profile: profile.name,
       description: profile.description,
@@ -70,8 +82,8 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
       backend: profile.backend,
       seeds: seeds ?? profile.seeds,
       budgets: profile.groups.map((g) => ({ configs: g.configs, set: g.set })),
-      wallSeconds: Math.round(wallSeconds),
-      runs: results.map((r) => ({ dir: path.relative(out, r.dir), status: r.status, detail: r.detail, seconds: Math.round(r.seconds) })),
+      wallSeconds: Math.round(pool.wallSeconds),
+      runs: statuses.map((r) => ({ dir: path.relative(out, r.dir), status: r.status, detail: r.detail, seconds: Math.round(r.seconds) })),
       machine: machine(),
       versions: versions(),
       finishedAt: new Date().toISOString(),
@@ -80,40 +92,24 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
     writeFileAtomic(path.join(out, 'commands.txt'), `${commands.map((c) => `ctc ${c}`).join('\n')}\n`);
     writeTables([runsRoot], out, provenance, flags.quiet);
   }
-  const failed = results.filter((r) => r.status === 'failed');
+  const failed = statuses.filter((r) => r.status === 'failed');
   for (const f of failed) process.stderr.write(`failed: ${f.dir}: ${f.detail}\n`);
-  say(`profile ${profile.name}: ${complete.length} complete, ${failed.length} failed, ${results.length - complete.length - failed.length} skipped in ${Math.round(wallSeconds)} s -> ${out}`);
+  const left = plan.length - complete.length - failed.length;
+  say(`profile ${profile.name}: ${complete.length} complete, ${failed.length} failed, ${left} skipped or not run in ${Math.round(pool.wallSeconds)} s -> ${out}`);
+  if (pool.stoppedBy) return pool.stoppedBy === 'SIGINT' ? 130 : 143;
   return failed.length > 0 ? 1 : 0;
 }
 
-function runDir(root: string, run: PlannedRun): string {
-  return path.join(root, run.folder, `seed-${run.seed}`);
-}
-
-function trainArgs(run: PlannedRun, profile: Profile, dir: string): string[] {
-  return ['train', '--config', run.config, ...run.sets.flatMap((s) => ['--set', s]), '--out', dir, '--backend', profile.backend, '--quiet'];
-}
-
-async function execute(run: PlannedRun, profile: Profile, root: string, skippedGroups: Map<number, string>, jobs: number): Promise<RunStatus> {
-  const dir = runDir(root, run);
-  const t0 = Date.now();
-  const status = (s: RunStatus['status'], detail = ''): RunStatus => ({ run, dir, status: s, detail, seconds: (Date.now() - t0) / 1000 });
-  if (fs.existsSync(path.join(dir, 'summary.json'))) return status('already done');
-  const skip = skippedGroups.get(run.group);
-  if (skip) return status('skipped', skip);
-  const args = trainArgs(run, profile, dir);
-  if (fs.existsSync(path.join(dir, 'config.resolved.yaml'))) args.push('--resume');
-  const { code, stderr } = await runChild(args, { env: threadShareEnv(jobs) });
-  if (code === 0) {
-    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { testAccuracy: number };
-    return status('done', `${summary.testAccuracy.toFixed(2)}%, ${Math.round((Date.now() - t0) / 1000)} s`);
+function describe(outcome: JobOutcome | { status: 'skipped'; detail: string }): string {
+  switch (outcome.status) {
+    case 'done':
+      return `${outcome.accuracy.toFixed(2)}%, ${Math.round(outcome.seconds)} s${outcome.resumed ? ', resumed' : ''}`;
+    case 'interrupted':
+      return `after ${Math.round(outcome.seconds)} s; resumes from its last checkpoint`;
+    case 'failed':
+    case 'skipped':
+      return outcome.detail;
+    default:
+      return '';
   }
-  const line = stderr.trim().split('\n').pop() ?? `exit ${code}`;
-  const optional = profile.groups[run.group].optional;
-  if (optional) {
-    skippedGroups.set(run.group, `${optional}: ${line.replace(/^ctc: /, '')}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    return status('skipped', skippedGroups.get(run.group) as string);
-  }
-  return status('failed', line.replace(/^ctc: /, ''));
 }

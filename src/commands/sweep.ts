@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { expandSweep, type SweepPlan } from '../sweep/expand.js';
-import { runState } from '../sweep/job-run.js';
+import { runState } from '../run/summary.js';
 import { formatPlan, formatStatus, statusTotals } from '../sweep/format.js';
 import { describeOutcome, runLocal } from '../sweep/local.js';
 import { listSweeps, loadSweep } from '../sweep/spec.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
-import { writeTables } from './eval.js';
+import { writeTables } from '../report/write-tables.js';
 import { positiveInt, positiveNumber, workerCommand } from './worker.js';
 
 const DEFAULT_QUEUE = 'ctc-sweeps'; // also in src/sweep/queue.ts, which this file loads only on demand

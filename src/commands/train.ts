@@ -6,7 +6,7 @@ import type { BackendChoice } from '../backend/index.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { describeCenterMetrics } from '../eval/center-metrics.js';
-import { defaultRunDir } from '../train/run-dir.js';
+import { defaultRunDir } from '../run/directory.js';
 import { trainRun } from '../train/loop.js';
 
 export interface TrainFlags {

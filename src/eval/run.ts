@@ -11,9 +11,9 @@ import { loadRunDataset } from '../data/validation.js';
 import type { Dataset } from '../data/types.js';
 import { UserError } from '../errors.js';
 import { buildModel, getModelSpec } from '../models/index.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint } from '../run/checkpoint.js';
 import { Preprocessor } from '../train/preprocess.js';
-import { runPaths } from '../train/run-dir.js';
+import { runPaths } from '../run/directory.js';
 import { evaluate, type EvalResult } from './accuracy.js';
 
 export interface RunEvaluation {

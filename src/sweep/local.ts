@@ -3,11 +3,11 @@
 // SIGINT/SIGTERM stop starting jobs and are passed once to the running children, which save a
 // checkpoint and exit; the next `sweep run` resumes them.
 
-import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { jobYaml, runPool, type JobOutcome } from '../run/jobs.js';
+import { readProgress } from '../run/summary.js';
 import { Board, formatDuration } from './board.js';
 import type { SweepJob, SweepPlan } from './expand.js';
-import { jobYaml, readProgress, startJob, type JobOutcome } from './job-run.js';
 
 export interface LocalOptions {
   jobs: number;
@@ -29,65 +29,45 @@ export interface LocalRun {
   wallSeconds: number;
 }
 
-const REFRESH_MS = 1000;
-
 export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<LocalRun> {
   const { jobs } = plan;
   const board = new Board(Boolean(opts.quiet));
-  const running = new Map<string, { job: SweepJob; dir: string; child?: ChildProcess }>();
-  const results: LocalResult[] = [];
   const started = Date.now();
-  let stoppedBy: NodeJS.Signals | null = null;
-
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (!stoppedBy) board.line(`${signal}: starting no more jobs; the ${running.size} running job(s) save a checkpoint and stop (send again to stop at once)`);
-    stoppedBy = signal;
-    for (const r of running.values()) r.child?.kill(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const count = (s: JobOutcome['status']) => results.filter((r) => r.outcome.status === s).length;
+  const results: LocalResult[] = [];
+  let running: { job: SweepJob; dir: string }[] = [];
   const refresh = () => {
-    const progress = [...running.values()].map((r) => {
+    const progress = running.map((r) => {
       const p = readProgress(r.dir);
       return `${r.job.id.slice(0, 6)} ${p ? `${Math.floor((100 * p.iteration) / p.total)}%` : 'starting'}`;
     });
-    const failed = count('failed');
+    const failed = results.filter((r) => r.outcome.status === 'failed').length;
     board.update(
-      `sweep ${plan.spec.name}: ${results.length}/${jobs.length} finished${failed ? ` (${failed} failed)` : ''}, ${running.size} running` +
+      `sweep ${plan.spec.name}: ${results.length}/${jobs.length} finished${failed ? ` (${failed} failed)` : ''}, ${running.length} running` +
         `${progress.length ? `: ${progress.join(', ')}` : ''} · ${formatDuration((Date.now() - started) / 1000)}`,
     );
   };
-  const ticker = setInterval(refresh, REFRESH_MS);
-
-  let next = 0;
-  const lane = async () => {
-    while (next < jobs.length && !stoppedBy) {
-      const job = jobs[next++];
-      const dir = path.join(opts.runsRoot, ...job.runDir.split('/'));
-      const { child, outcome: pending } = startJob(dir, jobYaml(job.config), { backend: plan.spec.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.jobs });
-      if (child) {
-        running.set(job.id, { job, dir, child });
-        board.line(`start  ${job.id}  ${job.label}`);
+  const poolJobs = jobs.map((job) => ({ job, dir: path.join(opts.runsRoot, ...job.runDir.split('/')), source: { yaml: jobYaml(job.config) } }));
+  const pool = await runPool(
+    poolJobs,
+    { backend: plan.spec.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.jobs },
+    {
+      started: (j) => {
+        running.push(j);
+        board.line(`start  ${j.job.id}  ${j.job.label}`);
         refresh();
-      }
-      const outcome = await pending;
-      running.delete(job.id);
-      results.push({ job, dir, outcome });
-      board.line(`[${results.length}/${jobs.length}] ${job.id}  ${describeOutcome(outcome)}  ${job.label}`);
-      refresh();
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(opts.jobs, jobs.length) }, lane));
-  } finally {
-    clearInterval(ticker);
-    board.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-  return { results, stoppedBy, wallSeconds: (Date.now() - started) / 1000 };
+      },
+      finished: (j, outcome) => {
+        running = running.filter((r) => r !== j);
+        results.push({ job: j.job, dir: j.dir, outcome: outcome as JobOutcome });
+        board.line(`[${results.length}/${jobs.length}] ${j.job.id}  ${describeOutcome(outcome as JobOutcome)}  ${j.job.label}`);
+        refresh();
+      },
+      tick: refresh,
+      signal: (signal, n) =>
+        board.line(`${signal}: starting no more jobs; the ${n} running job(s) save a checkpoint and stop (send again to stop at once)`),
+    },
+  ).finally(() => board.stop());
+  return { results, stoppedBy: pool.stoppedBy, wallSeconds: pool.wallSeconds };
 }
 
 export function describeOutcome(o: JobOutcome): string {

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { SweepPlan } from './expand.js';
-import { jobYaml } from './job-run.js';
+import { jobYaml } from '../run/jobs.js';
 
 export const DEFAULT_QUEUE = 'ctc-sweeps';
 

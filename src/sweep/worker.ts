@@ -11,7 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { formatDuration } from './board.js';
-import { readProgress, startJob, waitForLockHolder } from './job-run.js';
+import { startJob } from '../run/jobs.js';
+import { waitForLockHolder } from '../run/lock.js';
+import { readProgress } from '../run/summary.js';
 import { describeOutcome } from './local.js';
 import { checkQueueName, checkRedis, jobDataSchema, type JobData } from './queue.js';
 
@@ -52,7 +54,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     };
     await waitForLockHolder(dir, LOCK_WAIT_MS, () => stopping !== null);
     if (stopping) return handBack();
-    const { child, outcome } = startJob(dir, data.configYaml, { backend: data.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.concurrency });
+    const { child, outcome } = startJob(dir, { yaml: data.configYaml }, { backend: data.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.concurrency });
     if (child) {
       children.set(job.id as string, child);
       say(`job ${job.id}: start (attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}) ${data.label} -> ${dir}`);

@@ -24,14 +24,15 @@ import { buildModel, featureDimOf, getModelSpec } from '../models/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gitCommit, machine, versions } from '../util/provenance.js';
 import { Rng } from '../util/rng.js';
-import { loadGoodCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadGoodCheckpoint, saveCheckpoint } from '../run/checkpoint.js';
 import { Sgd } from './optimizer.js';
 import { Progress } from './progress.js';
-import { lockRunDir, prepareRunDir, runPaths } from './run-dir.js';
+import { prepareRunDir, runPaths } from '../run/directory.js';
+import { lockRunDir } from '../run/lock.js';
 import { Preprocessor } from './preprocess.js';
 import { learningRate } from './schedule.js';
 import { trainStep, type StepTerms } from './step.js';
-import { buildSummary, type EpochRecord, type Summary } from './summary.js';
+import { buildSummary, type EpochRecord, type Summary } from '../run/summary.js';
 import { newWatchdogState, Watchdog, type WatchdogState } from './watchdog.js';
 
 export interface TrainRequest {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ctc, ROOT, tempDir } from '../cli/helpers.js';
-import { findSummaries } from '../../src/commands/eval.js';
+import { findSummaries } from '../../src/run/summary.js';
 import { loadProfile } from '../../src/reproduce/profile.js';
 
 interface RunSummary {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { UserError } from '../../src/errors.js';
 import { expandSweep, runId, stableStringify } from '../../src/sweep/expand.js';
-import { jobYaml } from '../../src/sweep/job-run.js';
+import { jobYaml } from '../../src/run/jobs.js';
 import { listSweeps, loadSweep } from '../../src/sweep/spec.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctc-sweep-'));

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { lockRunDir, runPaths } from '../../src/train/run-dir.js';
+import { runPaths } from '../../src/run/directory.js';
+import { lockRunDir } from '../../src/run/lock.js';
 
 function runDirWithLock(pid: number) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctc-lock-'));

@@ -1,6 +1,6 @@
-// The run directory (`runs/<name>/seed-<seed>/` unless --out): its files, a lock so two
-// processes never write the same run, and the rules that keep a finished run from being
-// overwritten by accident.
+// The run directory (`runs/<name>/seed-<seed>/` unless --out): its files, and the rules that
+// keep a finished run from being overwritten by accident. The lock is in lock.ts, the summary
+// in summary.ts, the checkpoints in checkpoint.ts.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -61,42 +61,4 @@ export function prepareRunDir(paths: RunPaths, resolvedYaml: string, resume: boo
   }
   fs.mkdirSync(paths.dir, { recursive: true });
   return 'new';
-}
-
-/** Takes the run's lock; a stale lock (its process gone) is taken over. Returns the release function. */
-export function lockRunDir(paths: RunPaths): () => void {
-  fs.mkdirSync(paths.dir, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(paths.lock, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(paths.lock, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(fs.readFileSync(paths.lock, 'utf8'));
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new UserError(`${paths.dir}: in use by process ${pid} (lock ${paths.lock})`);
-      }
-      fs.rmSync(paths.lock, { force: true });
-    }
-  }
-  throw new UserError(`${paths.lock}: cannot take the run lock`);
-}
-
-/**
- * Whether a process still runs. A zombie (exited, not yet reaped by its parent: a killed run whose
- * parent shell lingers) answers signal 0 like a live one, so on Linux its state is read too.
- */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces and parentheses.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (macOS, Windows): trust the signal
-  }
 }
