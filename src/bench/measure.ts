@@ -9,9 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { makeBatch } from '../data/batches.js';
 import type { Split } from '../data/types.js';
 import { contrastiveCenterLoss } from '../losses/functions.js';
-import { createLoss } from '../losses/index.js';
-import { buildModel, featureDimOf, getModelSpec } from '../models/index.js';
-import { Sgd } from '../train/optimizer.js';
+import { buildExperiment } from '../train/experiment.js';
 import { learningRate } from '../train/schedule.js';
 import { trainStep } from '../train/step.js';
 import { Rng } from '../util/rng.js';
@@ -79,16 +77,8 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
   const { config: cfg } = loadConfig(configName);
   const shape = DATASET_SHAPES[cfg.dataset.name];
   if (shape === undefined) throw new Error(`bench: no image shape known for dataset '${cfg.dataset.name}'`);
-  const seeds = new Rng(cfg.seed);
-  const [modelSeed, lossSeed] = [seeds.seed(), seeds.seed()];
-  const spec = getModelSpec(cfg.model.name);
-  const { name: modelName, ...modelOptions } = cfg.model;
-  const model = buildModel(modelName, { inputShape: shape.imageShape, numClasses: shape.numClasses, seed: modelSeed }, modelOptions);
-  const loss = createLoss(cfg.loss.name, { ...cfg.loss, numClasses: shape.numClasses, featureDim: featureDimOf(model), seed: lossSeed });
-  const sgd = new Sgd([...model.trainableWeights.map((w) => w.read() as tf.Variable), ...loss.trainableVariables()], {
-    momentum: cfg.train.momentum,
-    weightDecay: cfg.train.weightDecay,
-  });
+  const exp = buildExperiment(cfg, shape);
+  const { spec, model, loss, sgd } = exp;
   const split = randomSplit(opts.batch * 2, shape.imageShape, shape.numClasses, cfg.seed);
   const imagesShape = [opts.batch, ...shape.imageShape];
   const times: number[] = [];
@@ -129,9 +119,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
       wasmHeapMiB: wasmHeapBytes() / MIB || null,
     };
   } finally {
-    sgd.dispose();
-    loss.dispose();
-    model.dispose();
+    exp.dispose();
   }
 }
 

@@ -10,8 +10,8 @@ import type { Config } from '../config/schema.js';
 import { loadRunDataset } from '../data/validation.js';
 import type { Dataset } from '../data/types.js';
 import { UserError } from '../errors.js';
-import { buildModel, getModelSpec } from '../models/index.js';
 import { loadCheckpoint } from '../run/checkpoint.js';
+import { buildNetwork } from '../train/experiment.js';
 import { Preprocessor } from '../train/preprocess.js';
 import { runPaths } from '../run/directory.js';
 import { evaluate, type EvalResult } from './accuracy.js';
@@ -36,9 +36,7 @@ export async function evaluateRun(
   const { config } = parseConfig(fs.readFileSync(paths.resolvedConfig, 'utf8'), paths.resolvedConfig);
   const backend = await initBackend(opts.backend ?? 'auto');
   const dataset = await loadRunDataset(config);
-  const spec = getModelSpec(config.model.name);
-  const { name, ...options } = config.model;
-  const model = buildModel(name, { inputShape: dataset.imageShape, numClasses: dataset.numClasses, seed: 0 }, options);
+  const { spec, model } = buildNetwork(config, dataset, 0);
   const { meta, tensors } = loadCheckpoint(opts.checkpoint === 'best' ? paths.best : paths.last);
   try {
     model.weights.forEach((w, i) => {

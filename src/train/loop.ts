@@ -1,8 +1,7 @@
-// One training run, top to bottom: backend -> dataset -> model -> loss -> SGD loop (schedule,
-// the loss's own center update, evaluation every `eval.every` epochs, checkpoints) -> summary.
-// The whole state needed to continue (weights, BN statistics, velocities, centers, data order,
-// counters, loss sums, history) goes into each checkpoint, so a resumed run on a CPU backend
-// ends with exactly the numbers of an uninterrupted one.
+// One training run, top to bottom: backend -> dataset -> network, loss and optimizer
+// (experiment.ts) -> the run directory -> SGD steps (schedule, the loss's own center update, a
+// report at each epoch end, checkpoints) -> the summary (finish.ts). Checkpoints carry the whole
+// state (state.ts), so a resumed run continues exactly where it stopped.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,27 +12,20 @@ import { initBackend, type BackendChoice } from '../backend/index.js';
 import type { Config } from '../config/schema.js';
 import { BatchStream } from '../data/batches.js';
 import { loadRunDataset } from '../data/validation.js';
-import { evaluate } from '../eval/accuracy.js';
-import { centerMetrics } from '../eval/center-metrics.js';
-import { featureMetrics, type FeatureMetricsResult } from '../eval/feature-metrics.js';
-import { writeFeatureFrame } from '../report/plot-frames.js';
-import type { Dataset } from '../data/types.js';
 import { UserError } from '../errors.js';
-import { createLoss } from '../losses/index.js';
-import { buildModel, featureDimOf, getModelSpec } from '../models/index.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { gitCommit, machine, versions } from '../util/provenance.js';
-import { Rng } from '../util/rng.js';
-import { loadGoodCheckpoint, saveCheckpoint } from '../run/checkpoint.js';
-import { Sgd } from './optimizer.js';
-import { Progress } from './progress.js';
 import { prepareRunDir, runPaths } from '../run/directory.js';
 import { lockRunDir } from '../run/lock.js';
+import type { Summary } from '../run/summary.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { endEpoch, type FinalFeatures } from './epoch.js';
+import { buildExperiment } from './experiment.js';
+import { finishRun } from './finish.js';
 import { Preprocessor } from './preprocess.js';
+import { Progress } from './progress.js';
 import { learningRate } from './schedule.js';
-import { trainStep, type StepTerms } from './step.js';
-import { buildSummary, type EpochRecord, type Summary } from '../run/summary.js';
-import { newWatchdogState, Watchdog, type WatchdogState } from './watchdog.js';
+import { emptySums, newLoopState, TrainingCheckpoints } from './state.js';
+import { trainStep } from './step.js';
+import { Watchdog } from './watchdog.js';
 
 export interface TrainRequest {
   config: Config;
@@ -49,25 +41,6 @@ export interface TrainRequest {
 
 export type TrainOutcome = { status: 'complete'; summary: Summary } | { status: 'interrupted'; iteration: number; dir: string };
 
-/** Running sums of the loss terms (float64), over a logging window and over the epoch. */
-interface Meter {
-  window: StepTerms & { steps: number };
-  epoch: StepTerms & { steps: number };
-}
-const emptySums = () => ({ total: 0, softmax: 0, aux: 0, steps: 0 });
-
-/** Everything besides tensors that a checkpoint must carry to continue exactly. */
-interface LoopState {
-  stream: ReturnType<BatchStream['getState']>;
-  history: EpochRecord[];
-  best: { accuracy: number; epoch: number };
-  elapsed: number;
-  meter: Meter;
-  lrScale: number;
-  augmentRng: ReturnType<Preprocessor['getState']>;
-  watchdog: WatchdogState;
-}
-
 const LOG_EVERY = 20;
 const MIN_LR_SCALE = 1 / 1024;
 
@@ -75,83 +48,38 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
   const cfg = req.config;
   const backend = await initBackend(req.backend);
   const dataset = await loadRunDataset(cfg);
-  const seeds = new Rng(cfg.seed);
-  const [modelSeed, lossSeed, dataSeed, augmentSeed] = [seeds.seed(), seeds.seed(), seeds.seed(), seeds.seed()];
-  const spec = getModelSpec(cfg.model.name);
-  const { name: modelName, ...modelOptions } = cfg.model;
-  const model = buildModel(modelName, { inputShape: dataset.imageShape, numClasses: dataset.numClasses, seed: modelSeed }, modelOptions);
-  const loss = createLoss(cfg.loss.name, { ...cfg.loss, numClasses: dataset.numClasses, featureDim: featureDimOf(model), seed: lossSeed });
-  const resolved = { ...cfg, model: { ...spec.defaults, ...cfg.model }, loss: { name: cfg.loss.name, ...loss.hyper } };
-  const resolvedYaml = YAML.stringify(resolved);
+  const exp = buildExperiment(cfg, dataset);
+  const { model, loss, sgd } = exp;
+  const resolvedYaml = YAML.stringify(exp.resolved);
 
   const paths = runPaths(req.outDir);
   const mode = prepareRunDir(paths, resolvedYaml, req.resume);
   const unlock = lockRunDir(paths);
   const logger = pino({ base: undefined }, pino.destination({ dest: paths.log, sync: true, append: true, mkdir: true }));
   const progress = new Progress(req.quiet);
-  const sgd = new Sgd([...model.trainableWeights.map((w) => w.read() as tf.Variable), ...loss.trainableVariables()], {
-    momentum: cfg.train.momentum,
-    weightDecay: cfg.train.weightDecay,
-  });
+  const note = (line: string) => progress.note(line);
   try {
-    const stream = new BatchStream(dataset.train, { batchSize: cfg.train.batchSize, seed: dataSeed, shuffle: true });
-    const preprocess = new Preprocessor(dataset, spec.inputScaling, cfg.dataset, augmentSeed);
+    const stream = new BatchStream(dataset.train, { batchSize: cfg.train.batchSize, seed: exp.seeds.data, shuffle: true });
+    const preprocess = new Preprocessor(dataset, exp.spec.inputScaling, cfg.dataset, exp.seeds.augment);
     const perEpoch = stream.batchesPerEpoch;
     const total = cfg.train.iterations ?? (cfg.train.epochs as number) * perEpoch;
     const epochs = Math.ceil(total / perEpoch);
+    const checkpoints = new TrainingCheckpoints(exp, stream, preprocess, perEpoch);
     let iteration = 0;
-    let state: LoopState = {
-      stream: stream.getState(),
-      history: [],
-      best: { accuracy: -1, epoch: 0 },
-      elapsed: 0,
-      meter: { window: emptySums(), epoch: emptySums() },
-      lrScale: 1,
-      augmentRng: preprocess.getState(),
-      watchdog: newWatchdogState(),
-    };
+    let state = newLoopState(stream, preprocess);
+    const auxScale = loss.hyper.reduction === 'sum' ? cfg.train.batchSize : 1;
     const watchdog = new Watchdog(
-      {
-        lossName: loss.name,
-        hasCenters: loss.centers !== null,
-        numClasses: dataset.numClasses,
-        auxScale: loss.hyper.reduction === 'sum' ? cfg.train.batchSize : 1,
-        totalIterations: total,
-      },
+      { lossName: loss.name, hasCenters: loss.centers !== null, numClasses: dataset.numClasses, auxScale, totalIterations: total },
       state.watchdog,
     );
-
-    const tensorsToSave = (): Record<string, tf.Tensor> => {
-      const out: Record<string, tf.Tensor> = {};
-      model.weights.forEach((w, i) => (out[`model/${i}`] = w.read()));
-      if (loss.centers) out['loss/centers'] = loss.centers;
-      sgd.getState().forEach((v, i) => (out[`sgd/${i}`] = v));
-      return out;
-    };
-    /** Puts the whole training state back as the newest good checkpoint has it. */
     const restore = () => {
-      const { meta, tensors, usedFallback } = loadGoodCheckpoint(paths.last);
-      if (usedFallback) progress.note(`warning: ${paths.last} is damaged; resuming from the previous checkpoint (${usedFallback})`);
-      const get = (name: string) => {
-        const t = tensors.get(name);
-        if (!t) throw new UserError(`${paths.last}: checkpoint does not match this run (tensor ${name} missing)`);
-        return t;
-      };
-      model.weights.forEach((w, i) => w.write(get(`model/${i}`)));
-      if (loss.centers) loss.centers.assign(get('loss/centers'));
-      sgd.setState(sgd.variables.map((_, i) => get(`sgd/${i}`)));
-      tf.dispose([...tensors.values()]);
-      state = meta.state as unknown as LoopState;
-      state.watchdog ??= newWatchdogState(); // checkpoints from before the watchdog
+      ({ state, iteration } = checkpoints.restore(paths.last, note));
       watchdog.state = state.watchdog;
-      stream.setState(state.stream);
-      preprocess.setState(state.augmentRng);
-      iteration = meta.iteration;
       dropMetricsAfter(paths.metrics, iteration);
     };
     if (mode === 'resume') {
       restore();
-      progress.note(`resuming ${paths.dir} at iteration ${iteration}/${total}`);
+      note(`resuming ${paths.dir} at iteration ${iteration}/${total}`);
     } else {
       writeFileAtomic(paths.resolvedConfig, resolvedYaml);
       fs.writeFileSync(paths.metrics, '');
@@ -161,16 +89,11 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     const started = Date.now();
     const elapsedBefore = state.elapsed;
     const elapsed = () => elapsedBefore + (Date.now() - started) / 1000;
-    const checkpoint = async (dir: string) => {
-      state.stream = stream.getState();
-      state.augmentRng = preprocess.getState();
-      state.elapsed = elapsed();
-      await saveCheckpoint(dir, tensorsToSave(), { epoch: Math.floor(iteration / perEpoch), iteration, state: { ...state } });
-    };
+    const checkpoint = (dir: string) => checkpoints.save(dir, iteration, state, elapsed());
     const metric = (line: Record<string, unknown>) => fs.appendFileSync(paths.metrics, `${JSON.stringify(line)}\n`);
 
     const imagesShape = [cfg.train.batchSize, ...dataset.imageShape];
-    let finalFeatures: { features: Float32Array; centers: Float32Array | null; accuracy: number } | null = null;
+    let final: FinalFeatures | null = null;
     // A new run checkpoints its initial state, so there is always a good state to go back to.
     if (mode === 'new') await checkpoint(paths.last);
     let lastCheckpoint = Date.now();
@@ -194,7 +117,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
           state.lrScale = lrScale;
           logger.warn({ event: 'nan', at: where, what: step.what, lrScale, resumedAt: iteration }, 'non-finite step: rolled back');
           metric({ type: 'nan', iteration, what: step.what, failedAt: where, lrScale });
-          progress.note(`${where}; back to the checkpoint at iteration ${iteration} with the learning rate x${lrScale} (train.onNan: lower-lr)`);
+          note(`${where}; back to the checkpoint at iteration ${iteration} with the learning rate x${lrScale} (train.onNan: lower-lr)`);
           continue;
         }
         logger.error({ event: 'nan', iteration: iteration + 1, what: step.what }, 'stopped');
@@ -205,7 +128,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       const centersNow = inspect && step.features && loss.centers ? ((await loss.centers.data()) as Float32Array) : null;
       const batchSeen = centersNow && step.features ? { features: step.features, labels: batch.y, centers: centersNow } : undefined;
       for (const warning of watchdog.observe(iteration, step.terms.aux, batchSeen)) {
-        progress.note(warning);
+        note(warning);
         logger.warn({ event: 'watchdog', iteration, warning }, 'watchdog');
         metric({ type: 'warning', iteration, warning });
       }
@@ -216,18 +139,20 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         sums.steps++;
       }
       const epochDone = iteration % perEpoch === 0 || iteration === total;
-      progress.tick(iteration, Math.ceil(iteration / perEpoch));
+      const epoch = Math.ceil(iteration / perEpoch);
+      progress.tick(iteration, epoch);
 
       if (iteration % LOG_EVERY === 0 || epochDone) {
         const w = state.meter.window;
         const ips = (w.steps * cfg.train.batchSize) / Math.max((Date.now() - windowStart) / 1000, 1e-9);
         const mean = (v: number) => v / w.steps;
         metric({ type: 'step', iteration, lr, loss: mean(w.total), softmax: mean(w.softmax), aux: mean(w.aux), imagesPerSecond: ips });
+        const aux = loss.centers ? `, aux ${mean(w.aux).toFixed(4)}` : '';
         progress.step({
-          epoch: Math.ceil(iteration / perEpoch),
+          epoch,
           epochs,
           iteration,
-          loss: `loss ${mean(w.total).toFixed(4)} (softmax ${mean(w.softmax).toFixed(4)}${loss.centers ? `, aux ${mean(w.aux).toFixed(4)}` : ''})`,
+          loss: `loss ${mean(w.total).toFixed(4)} (softmax ${mean(w.softmax).toFixed(4)}${aux})`,
           imagesPerSecond: ips,
           accuracy: state.history.at(-1)?.testAccuracy ?? undefined,
         });
@@ -236,50 +161,17 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       }
 
       if (epochDone) {
-        const epoch = Math.ceil(iteration / perEpoch);
-        const final = iteration === total;
-        const evaluating = epoch % cfg.eval.every === 0 || final;
-        const result = evaluating
-          ? await evaluate(model, dataset.test, spec.inputScaling, dataset.imageShape, {
-              batchSize: cfg.eval.batchSize,
-              preprocess,
-              keepFeatures: final || cfg.eval.frames,
-            })
-          : null;
-        const validation =
-          evaluating && dataset.validation
-            ? await evaluate(model, dataset.validation, spec.inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize, preprocess })
-            : null;
-        if (result?.features) {
-          const centers = loss.centers ? ((await loss.centers.data()) as Float32Array) : null;
-          if (cfg.eval.frames) writeFeatureFrame(paths.dir, epoch, result.features, dataset.test.labels, centers, { testAccuracy: result.accuracy });
-          if (final) finalFeatures = { features: result.features, centers, accuracy: result.accuracy };
-        }
-        const e = state.meter.epoch;
-        const record: EpochRecord = {
-          epoch,
-          iteration,
-          lr,
-          loss: e.total / e.steps,
-          softmax: e.softmax / e.steps,
-          aux: loss.centers ? e.aux / e.steps : null,
-          testAccuracy: result ? result.accuracy : null,
-          ...(dataset.validation ? { validationAccuracy: validation ? validation.accuracy : null } : {}),
-          seconds: elapsed(),
-        };
-        state.history.push(record);
+        const isFinal = iteration === total;
+        const report = await endEpoch({ cfg, exp, dataset, preprocess, runDir: paths.dir, epoch, iteration, final: isFinal, lr, sums: state.meter.epoch, seconds: elapsed() });
+        if (report.final) final = report.final;
+        state.history.push(report.record);
         state.meter.epoch = emptySums();
-        metric({ type: 'epoch', ...record });
-        logger.info({ event: 'epoch', ...record }, 'epoch');
-        progress.epochEnd(
-          `epoch ${epoch}/${epochs}  it ${iteration}/${total}  loss ${record.loss.toFixed(4)}` +
-            (record.aux !== null ? ` (softmax ${record.softmax.toFixed(4)}, aux ${record.aux.toFixed(4)})` : '') +
-            (validation ? `  validation ${validation.accuracy.toFixed(2)}%` : '') +
-            (result ? `  test ${result.accuracy.toFixed(2)}%` : '') +
-            `  ${Math.round(elapsed())} s`,
-        );
-        if (result && result.accuracy > state.best.accuracy) {
-          state.best = { accuracy: result.accuracy, epoch };
+        metric({ type: 'epoch', ...report.record });
+        logger.info({ event: 'epoch', ...report.record }, 'epoch');
+        progress.epochEnd(`epoch ${epoch}/${epochs}  it ${iteration}/${total}  ${report.line}`);
+        const accuracy = report.record.testAccuracy;
+        if (accuracy !== null && accuracy > state.best.accuracy) {
+          state.best = { accuracy, epoch };
           await checkpoint(paths.best);
         }
         await checkpoint(paths.last);
@@ -298,42 +190,13 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     }
     progress.stop();
 
-    const last = state.history[state.history.length - 1];
-    const summary = buildSummary({
-      config: resolved,
-      history: state.history,
-      best: state.best,
-      iterations: total,
-      perEpoch,
-      wallSeconds: elapsed(),
-      backend,
-      dataset: dataset.identity,
-      parameters: model.countParams(),
-      commit: gitCommit(),
-      versions: versions(),
-      machine: machine(),
-      finalAccuracy: last.testAccuracy as number,
-      warnings: state.watchdog.warnings,
-    });
-    if (finalFeatures) {
-      summary.featureMetrics = {
-        checkpoint: 'last',
-        iteration: total,
-        testAccuracy: finalFeatures.accuracy,
-        ...featureMetrics(finalFeatures.features, dataset.test.labels, dataset.numClasses),
-      };
-      if (finalFeatures.centers) summary.centerMetrics = centerMetrics(finalFeatures.features, dataset.test.labels, finalFeatures.centers, dataset.numClasses);
-      if (featureDimOf(model) === 2) await plotFeatures(paths.dir, dataset, cfg.loss.name, finalFeatures, summary.featureMetrics, progress);
-    }
-    writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    const summary = await finishRun({ paths, exp, dataset, state, final, iterations: total, perEpoch, wallSeconds: elapsed(), backend, warn: note });
     logger.info({ event: 'complete', testAccuracy: summary.testAccuracy }, 'complete');
     return { status: 'complete', summary };
   } finally {
     progress.stop();
     unlock();
-    sgd.dispose();
-    loss.dispose();
-    model.dispose();
+    exp.dispose();
   }
 }
 
@@ -351,31 +214,4 @@ function dropMetricsAfter(file: string, iteration: number): void {
       }
     });
   writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
-}
-
-/** 2-D features are plotted at the end of a run (features.png, .svg), as in the paper's figure. */
-async function plotFeatures(
-  dir: string,
-  dataset: Dataset,
-  lossName: string,
-  final: { features: Float32Array; centers: Float32Array | null; accuracy: number },
-  metrics: FeatureMetricsResult,
-  progress: Progress,
-): Promise<void> {
-  try {
-    const { featureScatter } = await import('../report/plot.js'); // Vega loads only when plotting
-    const rendered = await featureScatter({
-      features: final.features,
-      labels: dataset.test.labels,
-      centers: final.centers,
-      classNames: dataset.classNames,
-      label: lossName,
-      testAccuracy: final.accuracy,
-      metrics,
-    });
-    writeFileAtomic(path.join(dir, 'features.png'), rendered.png);
-    writeFileAtomic(path.join(dir, 'features.svg'), rendered.svg);
-  } catch (err) {
-    progress.note(`warning: could not draw the feature plot (${(err as Error).message}); ctc plot --run ${dir} retries`);
-  }
 }
