@@ -10,6 +10,7 @@ import { BENCH_CONFIGS, benchLoss, benchTrainStep, LOSS_CASES, type LossBench, t
 import { formatReport, formatStepTable, formatLossTable, lossRows, stepRows, stepTargets, type BenchReport } from '../bench/report.js';
 import { runTorchReference, type TorchOutcome } from '../bench/torch.js';
 import { UserError } from '../errors.js';
+import { integerFlag } from './flags.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gitCommit, machine, versions } from '../util/provenance.js';
 
@@ -23,12 +24,6 @@ interface BenchFlags {
   torch: boolean;
   loss: boolean;
   out: string;
-}
-
-function integer(flag: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag}: expected an integer >= ${min}, got '${value}'`);
-  return n;
 }
 
 function parseNets(value: string): string[] {
@@ -45,8 +40,8 @@ const note = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function benchCommand(flags: BenchFlags): Promise<number> {
   const nets = parseNets(flags.nets);
-  const settings = { batch: integer('--batch', flags.batch, 1), steps: integer('--steps', flags.steps, 1), warmup: integer('--warmup', flags.warmup, 0) };
-  const threads = flags.threads === undefined ? undefined : integer('--threads', flags.threads, 1);
+  const settings = { batch: integerFlag('--batch', flags.batch, 1), steps: integerFlag('--steps', flags.steps, 1), warmup: integerFlag('--warmup', flags.warmup, 0) };
+  const threads = flags.threads === undefined ? undefined : integerFlag('--threads', flags.threads, 1);
   const backend = await initBackend(flags.backend as BackendChoice, { threads });
   note(`backend: ${backend.detail}`);
 

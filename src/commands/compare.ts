@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
+import { nonNegativeFlag } from './flags.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { findRegressions, type AccuracyTable } from '../report/tables.js';
 
@@ -27,8 +28,7 @@ export function readTable(file: string, flag: string): AccuracyTable {
 
 export function compareCommand(flags: { baseline: string; current: string; tolerance: string; update?: boolean }): number {
   if (flags.update) return updateBaseline(flags.baseline, flags.current);
-  const tolerance = Number(flags.tolerance);
-  if (!Number.isFinite(tolerance) || tolerance < 0) throw new UserError(`--tolerance: expected a number ≥ 0, got '${flags.tolerance}'`);
+  const tolerance = nonNegativeFlag('--tolerance', flags.tolerance);
   const baseline = readTable(flags.baseline, '--baseline');
   const current = readTable(flags.current, '--current');
   const regressions = findRegressions(baseline.rows, current.rows, tolerance);

@@ -10,6 +10,7 @@ import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
+import { integerFlag } from './flags.js';
 import { featureMetrics, type FeatureMetricsResult } from '../eval/feature-metrics.js';
 import { evaluateRun } from '../eval/run.js';
 import { readMetricsLog, trainingCurves } from '../report/plot-curves.js';
@@ -71,8 +72,7 @@ export async function plotCommand(flags: PlotFlags): Promise<number> {
   const dirs = flags.run ? [flags.run] : (flags.runs ?? []);
   if (dirs.length === 0) throw new UserError('nothing to plot: give --run DIR or --runs DIR...');
   if (flags.checkpoint !== 'last' && flags.checkpoint !== 'best') throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
-  const maxPoints = Number(flags.maxPoints);
-  if (!Number.isInteger(maxPoints) || maxPoints < 1) throw new UserError(`--max-points: expected a positive integer, got '${flags.maxPoints}'`);
+  const maxPoints = integerFlag('--max-points', flags.maxPoints);
   const configs = dirs.map(readRunConfig);
   const labels = runLabels(dirs, configs);
   const started = performance.now();

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { integerFlag, seedListFlag } from './flags.js';
 import { writeTables } from '../report/write-tables.js';
 import { loadProfile, planRuns, type PlannedRun } from '../reproduce/profile.js';
 import { runPool, trainArgs, type JobOutcome, type PoolJob } from '../run/jobs.js';
@@ -24,18 +25,13 @@ export interface ReproduceFlags {
 
 type Status = JobOutcome['status'] | 'skipped';
 
-export function parseSeeds(text: string | undefined): number[] | undefined {
-  if (text === undefined) return undefined;
-  const seeds = text.split(',').map((s) => s.trim());
-  if (seeds.some((s) => !/^\d+$/.test(s))) throw new UserError(`--seeds: expected a comma-separated list of integers, got '${text}'`);
-  return seeds.map(Number);
-}
+/** The seeds of --seeds (a comma-separated list), or undefined for the profile's own. */
+export const parseSeeds = (text: string | undefined) => seedListFlag('--seeds', text);
 
 export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   const profile = loadProfile(flags.profile);
-  const jobs = Number(flags.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs: expected a positive integer, got '${flags.jobs}'`);
-  const seeds = parseSeeds(flags.seeds);
+  const jobs = integerFlag('--jobs', flags.jobs);
+  const seeds = seedListFlag('--seeds', flags.seeds);
   const runsRoot = path.resolve(flags.runsRoot ?? path.join('runs', profile.name));
   const out = path.resolve(flags.out ?? path.join('results', profile.name));
   const only = flags.only?.split(',').map((s) => s.trim());

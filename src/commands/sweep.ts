@@ -12,7 +12,8 @@ import { describeOutcome, runLocal } from '../sweep/local.js';
 import { listSweeps, loadSweep } from '../sweep/spec.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
 import { writeTables } from '../report/write-tables.js';
-import { positiveInt, positiveNumber, workerCommand } from './worker.js';
+import { integerFlag, positiveNumberFlag } from './flags.js';
+import { workerCommand } from './worker.js';
 
 const DEFAULT_QUEUE = 'ctc-sweeps'; // also in src/sweep/queue.ts, which this file loads only on demand
 const redisOption = () => new Option('--redis <url>', 'Redis server, redis://host:port').env('CTC_REDIS').makeOptionMandatory();
@@ -55,12 +56,12 @@ interface RunFlags {
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const plan = planSweep(file);
   const { spec } = plan;
-  const jobs = positiveInt('--jobs', flags.jobs);
+  const jobs = integerFlag('--jobs', flags.jobs);
   const runsRoot = path.resolve(flags.runsRoot);
   const out = path.resolve(flags.out ?? path.join('results', spec.name));
   const say = (line: string) => flags.quiet || process.stderr.write(`${line}\n`);
   say(`sweep ${spec.name}: ${plan.jobs.length} job(s), ${jobs} at a time, backend ${spec.backend}; runs in ${path.join(runsRoot, spec.name)}`);
-  const run = await runLocal(plan, { jobs, runsRoot, checkpointSeconds: positiveNumber('--checkpoint-seconds', flags.checkpointSeconds), quiet: flags.quiet });
+  const run = await runLocal(plan, { jobs, runsRoot, checkpointSeconds: positiveNumberFlag('--checkpoint-seconds', flags.checkpointSeconds), quiet: flags.quiet });
   const count = (...s: string[]) => run.results.filter((r) => s.includes(r.outcome.status)).length;
   const complete = count('done', 'already done');
   if (complete > 0) {
@@ -97,8 +98,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
 
 export async function submitCommand(file: string, flags: { redis: string; queue: string; attempts: string; backoffSeconds: string; retryFailed?: boolean }): Promise<number> {
   const plan = planSweep(file);
-  const attempts = positiveInt('--attempts', flags.attempts);
-  const backoffSeconds = positiveNumber('--backoff-seconds', flags.backoffSeconds) as number;
+  const attempts = integerFlag('--attempts', flags.attempts);
+  const backoffSeconds = positiveNumberFlag('--backoff-seconds', flags.backoffSeconds as string);
   const { openQueue, submitSweep } = await import('../sweep/queue.js');
   const queue = await openQueue(flags);
   try {

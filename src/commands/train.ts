@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
 import { loadConfig } from '../config/load.js';
-import { UserError } from '../errors.js';
+import { positiveNumberFlag } from './flags.js';
 import { describeCenterMetrics } from '../eval/center-metrics.js';
 import { defaultRunDir } from '../run/directory.js';
 import { trainRun } from '../train/loop.js';
@@ -22,8 +22,7 @@ export interface TrainFlags {
 
 export async function trainCommand(flags: TrainFlags): Promise<number> {
   const { config, file } = loadConfig(flags.config, flags.set);
-  const checkpointSeconds = Number(flags.checkpointSeconds);
-  if (!(checkpointSeconds > 0)) throw new UserError(`--checkpoint-seconds: expected a positive number, got '${flags.checkpointSeconds}'`);
+  const checkpointSeconds = positiveNumberFlag('--checkpoint-seconds', flags.checkpointSeconds);
   const outDir = path.resolve(flags.out ?? defaultRunDir(flags.runsRoot, config.name, config.seed));
 
   let signal: NodeJS.Signals | null = null;
