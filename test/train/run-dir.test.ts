@@ -27,13 +27,21 @@ test('a lock held by a live process is refused, naming the process', async () =>
 });
 
 test('a lock left by a zombie (exited, not yet reaped) is taken over', { skip: process.platform !== 'linux' ? '/proc is Linux-only' : false }, async () => {
-  // The child exits 0.2 s later, after its shell has become `sleep` (which never reaps it): a
-  // zombie. A child that exits at once can be reaped by the shell before its exec, on a loaded machine.
-  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30']);
+  // A zombie made without racing the clock: the shell starts a child, then becomes `sleep`
+  // (which never reaps). Only once the exec has happened is the child killed, so nobody reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 1000 & echo $!; exec sleep 1000']);
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; !ok(); i++) {
+      if (i > 1000) assert.fail(`the test needs ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
   try {
     const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))));
-    for (let i = 0; i < 50 && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.match(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'), /\) Z /, 'the test needs a zombie');
+    const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
+    await until('the shell to exec sleep', () => read(`/proc/${parent.pid}/comm`).trim() === 'sleep');
+    process.kill(pid, 'SIGKILL');
+    await until('a zombie', () => /\) Z /.test(read(`/proc/${pid}/stat`)));
     const paths = runDirWithLock(pid);
     const release = lockRunDir(paths);
     assert.equal(fs.readFileSync(paths.lock, 'utf8').trim(), String(process.pid));
