@@ -17,7 +17,7 @@ export interface DataShape {
 }
 
 export interface Network {
-  spec: ModelSpec<any>;
+  spec: ModelSpec<object>;
   model: tf.LayersModel;
 }
 

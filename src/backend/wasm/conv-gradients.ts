@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { deferOutput } from './deferred.js';
 import { geometryOf, nativeBackwardData, nativeBackwardWeights, nativeConvolutions } from '../native/onednn.js';
-import { f32s, release, reshape, runKernel, sizeOf, type Info, type KernelArgs } from './heap.js';
+import { f32s, release, reshape, runKernel, type Info, type KernelArgs } from './heap.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
