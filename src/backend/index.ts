@@ -94,8 +94,7 @@ const LOADERS: Record<BackendName, Loader> = {
     if (addon === null) return reason ?? 'ctc-onednn is not available';
     // The cores go to oneDNN's OpenMP threads, and wasm runs single-threaded: what it still does
     // is small, and XNNPACK's workers spin-wait after each op, taking cores from OpenMP (with both
-    // pools at 2 threads, steps took LeNets++ 296-298 ms against 285-291, ResNet-20 297-315
-    // against 224-256).
+    // pools on every core, LeNets++ and ResNet-20 steps were measurably slower).
     const threads = wasmThreads(opts);
     const started = await startWasm(opts, 1);
     if (typeof started === 'string') return started;

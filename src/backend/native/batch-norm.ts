@@ -1,6 +1,6 @@
 // Training-mode batch normalisation in the addon (backend wasm+onednn). tf.layers computes it as
 // tf.moments (Mean, Sub, Square, Mean) then FusedBatchNorm, and differentiates that chain op by
-// op: about a dozen passes over each activation, 160 ms of a 500 ms ResNet-20 step. Here the
+// op: about a dozen passes over each activation, a large part of a ResNet-20 step. Here the
 // forward pass is two passes (statistics, then y) and the gradient two (sums, then dx), with
 // the gradient through the batch statistics in closed form. BatchNormalization.call is wrapped:
 // in training mode, over the last axis, with gamma and beta, on wasm with the addon active, it
@@ -19,8 +19,7 @@ function normDims(x: Info): Int32Array {
 /**
  * [y, mean, variance, moving mean', moving variance'] of training-mode batch norm over the last
  * axis. The moving statistics follow tf.layers' update, moving - (moving - batch) * (1 - momentum),
- * rounded to float32 step by step as its three ops round it (six tiny kernels per layer there,
- * ~5 ms of a ResNet-20 step).
+ * rounded to float32 step by step as its three ops round it (six tiny kernels per layer there).
  */
 function batchNormTrain({ inputs, backend, attrs }: KernelArgs): Info[] {
   const addon = requireNative('CtcBatchNormTrain');

@@ -1,7 +1,7 @@
 // Elementwise kernels in the addon (backend wasm+onednn), on every core where tfjs-wasm runs them
 // on one: Relu, and its gradient in one pass. Results are bit-identical to tfjs's cpu backend;
 // plain wasm takes the stock kernels. (A native Add measured no faster than tfjs-wasm's: both
-// run at memory speed, 1 ms for two [128,32,32,16] tensors.)
+// run at memory speed.)
 
 import * as tf from '@tensorflow/tfjs';
 import { nativeConvolutions, requireNative } from './onednn.js';

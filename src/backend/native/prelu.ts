@@ -1,6 +1,6 @@
 // PReLU in the addon (backend wasm+onednn): the forward pass on every core, and the gradient for
 // x and for the slopes in one pass (the wasm path makes five passes: a step mask, the factor, a
-// product, and the slope terms' product and sum; about 55 ms of a 370 ms LeNets++ step). Slopes
+// product, and the slope terms' product and sum; a sizeable part of a LeNets++ step). Slopes
 // must repeat over x's trailing axes (one per channel, or per feature); other shapes take the
 // wasm path.
 

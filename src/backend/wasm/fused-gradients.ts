@@ -1,14 +1,14 @@
 // Gradients that tfjs builds from many full-size ops, computed on wasm by one-pass kernels over
 // the heap. tfjs registers gradients per op, not per backend, so each override keeps the stock
 // gradient and uses it on every other backend (cpu stays the untouched reference) and for shapes
-// the fast path does not handle. Per [128,32,32,16] activation, measured on one thread:
-// - FusedBatchNorm (batch norm): stock tiles 1/sqrt(var) to the full shape (120 ms on wasm) and
+// the fast path does not handle:
+// - FusedBatchNorm (batch norm): stock tiles 1/sqrt(var) to the full shape (a slow kernel) and
 //   makes ~8 more full passes; here one pass for the per-channel sums of dy and dy * (x - mean)
 //   and one for dx = dy * scale / sqrt(var + eps) (an XNNPACK pass, wasm/kernels.ts).
-// - Prelu: stock runs greater (12 ms: a slow bool kernel), two selects, two multiplies, zerosLike
-//   and a sum; here dx = dy * (step(x) * (1 - alpha) + alpha) with the factor in one XNNPACK pass
-//   (3 ms), and dalpha = row sums of (x - relu(x)) * dy (6 ms); with the addon, both in one native
-//   pass (native/prelu.ts).
+// - Prelu: stock runs greater (a slow bool kernel), two selects, two multiplies, zerosLike and a
+//   sum; here dx = dy * (step(x) * (1 - alpha) + alpha) with the factor in one XNNPACK pass, and
+//   dalpha = row sums of (x - relu(x)) * dy; with the addon, both in one native pass
+//   (native/prelu.ts).
 // - Mean and Sum: stock multiplies by a full ones tensor; here a tile of the (divided) dy.
 
 import * as tf from '@tensorflow/tfjs';

@@ -1,15 +1,15 @@
 // Faster replacements for stock tfjs-backend-wasm 4.22 kernels that training hits hard, each
 // falling back to the stock kernel outside the shapes it handles:
 // - Identity and same-dtype Cast: share the data instead of copying it.
-// - Tile: the stock kernel indexes every element (120 ms to broadcast 16 values to a
-//   [128,32,32,16] batch-norm activation); here block copies that double (0.5 ms).
+// - Tile: the stock kernel indexes every element (very slow to broadcast 16 values to a
+//   batch-norm activation); here block copies that double.
 // - Sum and Mean over the leading axes (per-channel sums of an NHWC activation: bias and
 //   batch-norm gradients, batch statistics): the stock kernels transpose the whole tensor, then
-//   add in float32 (4 ms for [128,32,32,16]); here column sums in float64 straight off the heap
-//   (0.9 ms), the cpu backend's numbers. (A product with a ones row is no faster: XNNPACK packs
-//   fresh weights with a strided copy, 10 ms for that tensor.)
+//   add in float32; here column sums in float64 straight off the heap, faster and with the cpu
+//   backend's numbers. (A product with a ones row is no faster: XNNPACK packs fresh weights with
+//   a strided copy.)
 // - BatchMatMul and _FusedMatMul: see wasm/matmul.ts.
-// - GatherV2 on axis 0: row copies instead of ~2 ms of fixed cost per call.
+// - GatherV2 on axis 0: row copies instead of the stock kernel's large fixed cost per call.
 // - FusedBatchNorm (forward): x * f + g per channel as a 1x1 depthwise convolution in XNNPACK.
 
 import * as tf from '@tensorflow/tfjs';
@@ -26,7 +26,7 @@ const NATIVE_SUM_MIN = 1 << 15;
 /**
  * Identity, and Cast to the same dtype, share the data as the cpu backend does (tensors are
  * immutable). The stock wasm kernels copy it: the engine clones every tensor it saves for the
- * backward pass, 234 full activations per ResNet-20 step (~90 ms).
+ * backward pass, hundreds of full activations per ResNet-20 step.
  */
 function shareData({ inputs: { x }, backend, attrs }: KernelArgs, name: 'Identity' | 'Cast'): Info {
   if (x.dtype === 'string' || (name === 'Cast' && attrs.dtype !== x.dtype)) return runStock(name, { inputs: { x }, backend, attrs });
@@ -110,8 +110,8 @@ function mean(args: KernelArgs): Info {
 }
 
 /**
- * Rows of x picked by integer indices (axis 0): row copies. The stock kernel costs ~2 ms per
- * call whatever the size (contrastive-center gathers each sample's center twice per step).
+ * Rows of x picked by integer indices (axis 0): row copies. The stock kernel has a large fixed
+ * cost per call whatever the size (contrastive-center gathers each sample's center twice per step).
  */
 function gather({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, indices } = inputs;
@@ -137,7 +137,7 @@ function gather({ inputs, backend, attrs }: KernelArgs): Info {
 
 /**
  * y[..., c] = x[..., c] * scale[c] (+ shift[c]) as a 1x1 depthwise convolution, which XNNPACK runs
- * in one vectorised, threaded pass (0.6 ms for [128,32,32,16]; a broadcast multiply takes 2 ms).
+ * in one vectorised, threaded pass (faster than a broadcast multiply).
  */
 export function channelAffine(backend: BackendWasm, x: Info, scale: ArrayLike<number>, shift: ArrayLike<number> | null): Info {
   const channels = x.shape[x.shape.length - 1];
@@ -159,7 +159,7 @@ export function channelAffine(backend: BackendWasm, x: Info, scale: ArrayLike<nu
 /**
  * Batch norm y = offset + (x - mean) * scale / sqrt(variance + eps), per channel (last axis), as
  * y = x * f + (offset - mean * f) with f = scale / sqrt(variance + eps): one XNNPACK pass
- * (channelAffine), 0.6 ms where the stock kernel divides per element (7 ms for [128,32,32,16]).
+ * (channelAffine), where the stock kernel divides per element.
  * The rearrangement rounds differently from the cpu formula by ~|mean| / std float32 ulps of y.
  */
 function fusedBatchNorm({ inputs, backend, attrs }: KernelArgs): Info {

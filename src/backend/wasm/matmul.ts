@@ -1,11 +1,11 @@
 // Matrix products on wasm. The stock BatchMatMul/_FusedMatMul kernels use XNNPACK only for one
-// untransposed batch, on one thread, and otherwise a naive float32 triple loop (125 ms for a
-// LeNets dense-layer gradient). Here:
-// - transposed operands are transposed first (0.3 ms), so XNNPACK does the product;
+// untransposed batch, on one thread, and otherwise a naive float32 triple loop (slow for LeNets'
+// dense-layer gradients). Here:
+// - transposed operands are transposed first (a cheap copy), so XNNPACK does the product;
 // - with more than one XNNPACK thread, a single product runs as a 1x1 convolution, which XNNPACK
 //   spreads over its threads (bias and relu fused as in the stock kernel);
 // - with the addon active (wasm+onednn), a single product is one oneDNN matmul instead, reading
-//   transposed operands in place (LeNets' dense-layer products: 7.6 -> 2.8 ms per step);
+//   transposed operands in place;
 // - batched products of one row by a matrix (the loss's blocked sums) are weighted column sums.
 
 import * as tf from '@tensorflow/tfjs';

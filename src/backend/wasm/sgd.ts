@@ -1,6 +1,6 @@
 // One SGD-with-momentum update of one variable as one wasm kernel (CtcSgdMomentum), instead of the
-// six tfjs ops the optimizer otherwise runs per variable (mul, add, mul, add, mul, sub: ~400
-// kernel calls per ResNet-20 step, ~15 ms of it). Each intermediate is rounded to float32 as
+// six tfjs ops the optimizer otherwise runs per variable (mul, add, mul, add, mul, sub: hundreds
+// of kernel calls per ResNet-20 step). Each intermediate is rounded to float32 as
 // those ops round it, so the result is bit for bit the op chain's.
 
 import * as tf from '@tensorflow/tfjs';

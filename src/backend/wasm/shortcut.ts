@@ -1,8 +1,8 @@
 // ResNet's option A shortcut (every second pixel, channels zero-padded on both sides) as one op
 // with one wasm kernel each way. Stock tfjs runs it as a 1x1 stride-2 max pool and a pad, and
-// differentiates those with a channel Slice and a MaxPoolGrad: 14 ms of a ResNet-20 step for its
-// two shortcuts, where these strided copies take a few ms in JavaScript, and under 1 ms in the
-// addon when it is active (wasm+onednn). Other backends keep the stock ops.
+// differentiates those with a channel Slice and a MaxPoolGrad, a visible part of a ResNet-20
+// step; these strided copies are much cheaper in JavaScript, and cheaper still in the addon when
+// it is active (wasm+onednn). Other backends keep the stock ops.
 
 import * as tf from '@tensorflow/tfjs';
 import { nativeConvolutions } from '../native/onednn.js';
