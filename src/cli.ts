@@ -12,6 +12,7 @@ import { registerPlotCommand } from './commands/plot.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { registerSweepCommands } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { listProfiles } from './reproduce/profile.js';
 import { isUserError } from './errors.js';
 import { versions } from './util/provenance.js';
@@ -29,6 +30,7 @@ Config (YAML; unknown keys are errors):
   dataset.trainLimit   use the first N training images                default all
   dataset.testLimit    use the first N test images                    default all
   dataset.validation   hold N training images out (per seed) as the validation split
+  dataset.classes      train and test on these classes only, e.g. [0, 1, 2, 3, 4, 5, 6]
   model.name           lenets | lenetspp | resnet20
   model.featureDim     feature size (lenets 500, lenetspp 2)
   model.pool3          lenetspp last pool window: 3 (released code) or 2 (paper table)
@@ -146,6 +148,7 @@ Examples:
   registerDataCommand(program);
   registerSweepCommands(program);
   registerBenchCommand(program);
+  registerVerifyCommand(program);
 
   return program;
 }

@@ -30,6 +30,8 @@ export const configSchema = z
         testLimit: positiveInt.optional(),
         /** Hold this many training images out (after trainLimit, drawn from the seed) as the validation split. */
         validation: positiveInt.optional(),
+        /** Train and test on these classes only (renumbered 0..K-1 in this order); ctc verify --heldout uses the others. */
+        classes: z.array(z.number().int().min(0)).min(2).optional(),
         /** Subtract the per-pixel mean of the training set (ResNet-20 on CIFAR-10). */
         subtractMean: z.boolean().default(false),
         /** Training-time augmentation: zero-pad `pad` pixels then a random crop, random horizontal flips. */

@@ -25,6 +25,8 @@ export interface DatasetIdentity {
   testSize: number;
   /** Images held out of the training set as the validation split (dataset.validation). */
   validationSize?: number;
+  /** dataset.classes: the original class ids the run kept (as 0..K-1, in this order). */
+  classes?: number[];
   /**
    * Which copy of the data a run used, where a dataset has several: 'official', or
    * 'jpeg-copy' / 'png-copy' for CIFAR-10 rebuilt by `ctc data import` from image files

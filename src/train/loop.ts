@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { initBackend, type BackendChoice } from '../backend/index.js';
 import type { Config } from '../config/schema.js';
 import { BatchStream } from '../data/batches.js';
-import { loadRunDataset } from '../data/validation.js';
+import { loadRunDataset } from '../data/run-dataset.js';
 import { UserError } from '../errors.js';
 import { prepareRunDir, runPaths } from '../run/directory.js';
 import { lockRunDir } from '../run/lock.js';

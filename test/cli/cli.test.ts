@@ -37,6 +37,11 @@ test('train a tiny LeNets run, then tables and compare', () => {
   const tables = ctc(['eval', '--runs', 'runs', '--out', 'results'], dir);
   assert.equal(tables.code, 0, tables.stderr);
   for (const ext of ['md', 'csv', 'json']) assert.ok(fs.existsSync(path.join(dir, `results/accuracy.${ext}`)));
+  const committed = fs.readFileSync(path.join(dir, 'results/accuracy.json'), 'utf8');
+  const plain = ctc(['eval'], dir);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(fs.existsSync(path.join(dir, 'runs/accuracy.md')), 'without --out the tables go beside the runs');
+  assert.equal(fs.readFileSync(path.join(dir, 'results/accuracy.json'), 'utf8'), committed, 'results/ is not touched without --out');
   assert.match(fs.readFileSync(path.join(dir, "results/accuracy.md"), "utf8"), /\| mnist \| lenets \| softmax \| 10 it x 64 on 640 \| — \| \d+\.\d\d \| 1 \|/);
 
   const same = ctc(['compare', '--baseline', 'results/accuracy.json', '--current', 'results/accuracy.json'], dir);

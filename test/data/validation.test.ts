@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dataset } from '../../src/data/types.js';
-import { holdOutValidation } from '../../src/data/validation.js';
+import { holdOutValidation } from '../../src/data/run-dataset.js';
 import { UserError } from '../../src/errors.js';
 
 /** 100 one-pixel images whose pixel is their index, labels index % 10. */
