@@ -13,6 +13,7 @@ import { reproduceCommand } from './commands/reproduce.js';
 import { registerSweepCommands } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { configReference } from './config/reference.js';
 import { listProfiles } from './reproduce/profile.js';
 import { isUserError } from './errors.js';
 import { versions } from './util/provenance.js';
@@ -21,34 +22,9 @@ const FS_REFUSALS = ['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM'];
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-const CONFIG_HELP = `
+const configHelp = () => `
 Config (YAML; unknown keys are errors):
-  name                 run name (runs/<name>/seed-<seed>/)            default experiment
-  seed                 one seed for data order, init and centers      default 1
-  dataset.name         mnist | fashion-mnist | cifar10 | imagefolder
-  dataset.path         folder with the dataset files                  default: bundled / system copy
-  dataset.trainLimit   use the first N training images                default all
-  dataset.testLimit    use the first N test images                    default all
-  dataset.validation   hold N training images out (per seed) as the validation split
-  dataset.classes      train and test on these classes only, e.g. [0, 1, 2, 3, 4, 5, 6]
-  model.name           lenets | lenetspp | resnet20
-  model.featureDim     feature size (lenets 500, lenetspp 2)
-  model.pool3          lenetspp last pool window: 3 (released code) or 2 (paper table)
-  model.blocksPerStage resnet20 blocks per stage                       default 3
-  loss.name            softmax | center | contrastive-center
-  loss.lambda          weight of the auxiliary loss     default 0.01 (center), 1 (contrastive-center)
-  loss.alpha           center rate      default 0.5 (center; contrastive-center normalized), 32 (sgd)
-  loss.delta           contrastive-center denominator constant        default 1
-  loss.reduction       mean | sum over the batch (loss value)         default mean
-  loss.centerUpdate    contrastive-center: normalized | sgd (the paper's step on the summed
-                       gradient) | autodiff (network optimizer)       default normalized
-  train.batchSize                                                     default 128
-  train.epochs | train.iterations  (exactly one; --set of one replaces the other)
-  train.lr, train.momentum, train.weightDecay                         default 0.01, 0.9, 5e-4
-  train.schedule       {name: constant} | {name: inv, gamma, power} |
-                       {name: multistep, milestones: [..], gamma} | {name: step, stepSize, gamma}
-  eval.every           evaluate on the test set every N epochs        default 1
-  eval.batchSize                                                      default 500`;
+${configReference()}`;
 
 export function buildProgram(): Command {
   const program = new Command('ctc')
@@ -75,7 +51,7 @@ Examples:
   ctc train --config mnist-lenets-softmax.yaml --set dataset.trainLimit=10000 --set seed=2
   ctc train --config my.yaml --out runs/try1 --backend wasm
   ctc train --config my.yaml --out runs/try1 --resume        # after an interruption
-${CONFIG_HELP}`,
+${configHelp()}`,
     )
     .action(async (flags) => {
       process.exitCode = await trainCommand(flags);

@@ -18,7 +18,7 @@ import { readFeatureFrames } from '../report/plot-frames.js';
 import type { ScatterInput } from '../report/plot.js';
 import { fmt } from '../report/plot-specs.js';
 import type { Rendered } from '../report/plot-render.js';
-import { lossLabel } from '../report/tables.js';
+import { lossLabel } from '../losses/index.js';
 import { runPaths } from '../run/directory.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -124,7 +124,7 @@ function readRunConfig(dir: string): Config {
  * brackets); the folder name is added when two runs still share a label.
  */
 function runLabels(dirs: string[], configs: Config[]): string[] {
-  const losses = configs.map((c) => lossLabel(c.loss as Parameters<typeof lossLabel>[0]));
+  const losses = configs.map((c) => lossLabel(c.loss));
   return losses.map((l, i) => (losses.indexOf(l) !== losses.lastIndexOf(l) ? `${l} (${path.basename(path.resolve(dirs[i]))})` : l));
 }
 

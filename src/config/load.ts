@@ -8,11 +8,11 @@ import { PACKAGE_ROOT } from '../util/package-root.js';
 import YAML, { isMap, isScalar, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { didYouMean, didYouMeanHint, unknownName } from '../util/did-you-mean.js';
 import { configSchema, type Config } from './schema.js';
 import { describeIssue, knownKeysAt } from './issues.js';
 import { MODELS } from '../models/index.js';
-import { LOSSES } from '../losses/index.js';
+import { checkSetting, checkSettings, LOSS_SETTING_KEYS, LOSSES, settingOwner, STRING_SETTINGS } from '../losses/index.js';
 import { DATASETS } from '../data/index.js';
 
 /** The project's configs/ folder (next to package.json), so bare names work from any directory. */
@@ -104,6 +104,7 @@ export function parseConfig(source: string, file: string, sets: string[] = []): 
   checkName(config.loss.name, Object.keys(LOSSES), ['loss', 'name'], locate);
   checkName(config.model.name, Object.keys(MODELS), ['model', 'name'], locate);
   checkModelOptions(config, locate);
+  checkLossSettings(config, locate);
   if (config.train.epochs === undefined && config.train.iterations === undefined) {
     throw new UserError(`${locate(['train'])}: train: set either train.epochs or train.iterations`);
   }
@@ -131,7 +132,7 @@ function applyOverride(data: Record<string, unknown>, o: Override): void {
     value = o.raw;
   }
   // Names and paths stay strings even when they look like numbers ("name=1e3").
-  const wantsString = ['name', 'path', 'reduction', 'centerUpdate'].includes(last);
+  const wantsString = ['name', 'path', ...STRING_SETTINGS].includes(last);
   node[last] = wantsString && value !== null && typeof value !== 'object' ? o.raw : value;
   // epochs and iterations are alternatives: setting one from the command line replaces the other.
   if (o.keyPath.length === 2 && o.keyPath[0] === 'train') {
@@ -158,10 +159,28 @@ function locateInDoc(doc: Document, keyPath: (string | number)[], atKey: boolean
 
 function checkName(value: string, known: string[], keyPath: string[], locate: (p: string[]) => string): void {
   if (known.includes(value)) return;
-  const hint = didYouMean(value, known);
-  throw new UserError(
-    `${locate(keyPath)}: ${keyPath.join('.')}: unknown ${keyPath[0]} '${value}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}`,
-  );
+  throw new UserError(`${locate(keyPath)}: ${keyPath.join('.')}: ${unknownName(keyPath[0], value, known)}`);
+}
+
+/**
+ * The loss's settings by its spec. A setting of another loss is accepted (a sweep may switch
+ * loss.name over a base config) and checked by the loss that has it; any other key is an error.
+ */
+function checkLossSettings(config: Config, locate: (p: string[], atKey?: boolean) => string): void {
+  const { name, ...values } = config.loss;
+  const spec = LOSSES[name];
+  for (const [key, value] of Object.entries(values)) {
+    if (key in spec.settings) continue;
+    if (!LOSS_SETTING_KEYS.includes(key)) {
+      const own = Object.keys(spec.settings);
+      const hint = didYouMeanHint(key, LOSS_SETTING_KEYS);
+      throw new UserError(`${locate(['loss', key], true)}: loss.${key}: unknown key${hint}; the settings of ${name}: ${own.join(', ') || 'none'}`);
+    }
+    const problem = checkSetting(settingOwner(key), value);
+    if (problem) throw new UserError(`${locate(['loss', key])}: loss.${key}: ${problem}`);
+  }
+  const { problem } = checkSettings(spec, values);
+  if (problem) throw new UserError(`${locate(['loss', problem.key])}: loss.${problem.key}: ${problem.message}`);
 }
 
 function checkModelOptions(config: Config, locate: (p: string[], atKey?: boolean) => string): void {
@@ -170,10 +189,8 @@ function checkModelOptions(config: Config, locate: (p: string[], atKey?: boolean
   for (const [key, value] of Object.entries(config.model)) {
     if (key === 'name') continue;
     if (!known.includes(key)) {
-      const hint = didYouMean(key, known);
-      throw new UserError(
-        `${locate(['model', key], true)}: model.${key}: unknown option for ${config.model.name}${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ') || 'none'}`,
-      );
+      const hint = didYouMeanHint(key, known);
+      throw new UserError(`${locate(['model', key], true)}: model.${key}: unknown option for ${config.model.name}${hint}; known: ${known.join(', ') || 'none'}`);
     }
     const expected = typeof (spec.defaults as Record<string, unknown>)[key];
     if (typeof value !== expected) {

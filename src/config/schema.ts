@@ -1,12 +1,15 @@
 // The experiment config: a strict schema with typed defaults. Key names are stable (they appear
-// in configs, logs and tables): see the README's "Config schema" section, which mirrors this file.
+// in configs, logs and tables). Each key's description is its line in the config reference
+// (config/reference.ts: `ctc train --help` and the README), with the models' options and the
+// losses' settings from their own specs.
 
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 const finite = z.number().finite();
 
-const schedule = z.discriminatedUnion('name', [
+const schedule = z
+  .discriminatedUnion('name', [
   z.object({ name: z.literal('constant') }).strict(),
   /** Caffe's "inv": lr * (1 + gamma * iter)^-power. */
   z.object({ name: z.literal('inv'), gamma: finite.positive().default(1e-4), power: finite.positive().default(0.75) }).strict(),
@@ -16,64 +19,84 @@ const schedule = z.discriminatedUnion('name', [
     .strict(),
   /** lr * gamma^floor(iter / stepSize). */
   z.object({ name: z.literal('step'), stepSize: positiveInt, gamma: finite.positive().default(0.1) }).strict(),
-]);
+  ])
+  .describe(
+    'learning-rate schedule: {name: constant} | {name: inv, gamma: 1e-4, power: 0.75} (Caffe) | {name: multistep, milestones: [..], gamma: 0.1} | {name: step, stepSize, gamma: 0.1}',
+  );
 
 export const configSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('experiment'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+      .default('experiment')
+      .describe('run name, runs/<name>/seed-<seed>/: letters, digits, . _ -'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1)
+      .describe('one seed for the data order, the initialisation and the centers'),
     dataset: z
       .object({
-        name: z.string(),
-        path: z.string().min(1).optional(),
-        trainLimit: positiveInt.optional(),
-        testLimit: positiveInt.optional(),
-        /** Hold this many training images out (after trainLimit, drawn from the seed) as the validation split. */
-        validation: positiveInt.optional(),
-        /** Train and test on these classes only (renumbered 0..K-1 in this order); ctc verify --heldout uses the others. */
-        classes: z.array(z.number().int().min(0)).min(2).optional(),
-        /** Subtract the per-pixel mean of the training set (ResNet-20 on CIFAR-10). */
-        subtractMean: z.boolean().default(false),
-        /** Training-time augmentation: zero-pad `pad` pixels then a random crop, random horizontal flips. */
+        name: z.string(), // described with the dataset registry's names (config/reference.ts)
+        path: z.string().min(1).optional().describe("folder with the dataset's files (default: the bundled or system copy, ctc data list)"),
+        trainLimit: positiveInt.optional().describe('use the first N training images (default: all)'),
+        testLimit: positiveInt.optional().describe('use the first N test images (default: all)'),
+        validation: positiveInt
+          .optional()
+          .describe('hold N training images out (after trainLimit, drawn from the seed) as the validation split'),
+        classes: z
+          .array(z.number().int().min(0))
+          .min(2)
+          .optional()
+          .describe('train and test on these classes only, e.g. [0, 1, 2, 3, 4, 5, 6]; ctc verify --heldout uses the others'),
+        subtractMean: z.boolean().default(false).describe("subtract the training set's per-pixel mean (the CIFAR-10 configs)"),
         augment: z
-          .object({ pad: z.number().int().min(0).max(16).default(4), flip: z.boolean().default(true) })
+          .object({
+            pad: z.number().int().min(0).max(16).default(4).describe('training-time augmentation: zero-pad, then a random crop'),
+            flip: z.boolean().default(true).describe('training-time augmentation: random horizontal flips'),
+          })
           .strict()
           .optional(),
       })
       .strict(),
     /** Model options other than `name` are checked by the model's own spec (src/models). */
     model: z.object({ name: z.string() }).catchall(z.unknown()),
-    loss: z
-      .object({
-        name: z.string(),
-        lambda: finite.min(0).optional(),
-        alpha: finite.positive().optional(),
-        delta: finite.positive().optional(),
-        reduction: z.enum(['mean', 'sum']).optional(),
-        centerUpdate: z.enum(['normalized', 'sgd', 'autodiff']).optional(),
-      })
-      .strict(),
+    /** Loss settings other than `name` are checked by the loss's own spec (src/losses). */
+    loss: z.object({ name: z.string() }).catchall(z.unknown()),
     train: z
       .object({
-        batchSize: positiveInt.max(65536).default(128),
-        epochs: positiveInt.max(100000).optional(),
-        iterations: positiveInt.max(1e8).optional(),
-        lr: finite.positive().max(10).default(0.01),
-        momentum: finite.min(0).lt(1).default(0.9),
-        weightDecay: finite.min(0).max(1).default(5e-4),
+        batchSize: positiveInt.max(65536).default(128).describe('images per step'),
+        epochs: positiveInt
+          .max(100000)
+          .optional()
+          .describe('train this many epochs (exactly one of epochs and iterations; --set of one replaces the other)'),
+        iterations: positiveInt.max(1e8).optional().describe('train this many steps'),
+        lr: finite.positive().max(10).default(0.01).describe('learning rate (SGD)'),
+        momentum: finite.min(0).lt(1).default(0.9).describe('SGD momentum'),
+        weightDecay: finite
+          .min(0)
+          .max(1)
+          .default(5e-4)
+          .describe('L2 decay of conv and dense kernels only (not biases, batch norm, PReLU slopes, centers)'),
         schedule: schedule.default({ name: 'constant' }),
-        /** A NaN/Inf loss or gradient: stop (keeping the last good checkpoint), or halve the lr and go on. */
-        onNan: z.enum(['stop', 'lower-lr']).default('stop'),
+        onNan: z
+          .enum(['stop', 'lower-lr'])
+          .default('stop')
+          .describe('a NaN/Inf loss or gradient: stop (the last good checkpoint stays), or skip the step and halve the lr'),
       })
       .strict()
       .default({}),
     eval: z
       .object({
-        /** Evaluate on the test set every this many epochs (and always at the end). */
-        every: positiveInt.default(1),
-        batchSize: positiveInt.max(65536).default(500),
-        /** Save the test features at each evaluation (runs/<..>/frames/) for `ctc plot --animate`. */
-        frames: z.boolean().default(false),
+        every: positiveInt.default(1).describe('evaluate on the test set every N epochs (and at the end)'),
+        batchSize: positiveInt.max(65536).default(500).describe('images per evaluation batch'),
+        frames: z
+          .boolean()
+          .default(false)
+          .describe('save the test features at each evaluation (frames/) for ctc plot --animate'),
       })
       .strict()
       .default({}),

@@ -2,7 +2,7 @@
 // loader file and one line here.
 
 import { UserError } from '../errors.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { unknownName } from '../util/did-you-mean.js';
 import { loadCifar10 } from './formats/cifar.js';
 import { loadImageFolder } from './formats/imagefolder.js';
 import { loadFashionMnist, loadMnist } from './formats/mnist.js';
@@ -21,11 +21,6 @@ export const DATASETS: Record<string, DatasetLoader> = {
 
 export async function loadDataset(name: string, opts: DatasetOptions = {}): Promise<Dataset> {
   const loader = Object.hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
-  if (loader === undefined) {
-    const known = Object.keys(DATASETS);
-    const guess = didYouMean(name, known);
-    const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
-    throw new UserError(`unknown dataset "${name}"${hint}; known: ${known.join(', ')}`);
-  }
+  if (loader === undefined) throw new UserError(unknownName('dataset', name, Object.keys(DATASETS), '"'));
   return loader(opts);
 }

@@ -5,18 +5,14 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { centerLoss, softmaxCrossEntropy } from './functions.js';
-import { checkChoice, checkDims, checkNumber, initCenters, type LossFactory, type Reduction } from './types.js';
+import { ALPHA_HELP, lambdaSetting, REDUCTION_SETTING } from './settings.js';
+import { defineLoss, initCenters } from './types.js';
 
 /**
  * alpha * delta_c as a sparse-in-rows [k, d] tensor. Each sample adds (c_{y_i} - x_i) / (1 + n_{y_i});
  * scatterND sums duplicates, which gives the per-class sum. n comes from comparing labels
  * pairwise ([m, m]), so nothing of size k is built besides the one scatter.
  */
-
-/** lambda when a config gives none (the paper's MNIST value). */
-export const CENTER_DEFAULT_LAMBDA = 0.01;
-/** alpha when a config gives none (Wen et al.'s value). */
-export const CENTER_DEFAULT_ALPHA = 0.5;
 export function wenCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D, labels: tf.Tensor1D, alpha: number): tf.Tensor2D {
   return tf.tidy(() => {
     const sameClass = tf.equal(tf.expandDims(labels, 1), tf.expandDims(labels, 0)); // [m, m]
@@ -28,30 +24,37 @@ export function wenCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D, label
   });
 }
 
-export const createCenterLoss: LossFactory = (opts) => {
-  checkDims(opts);
-  const lambda = checkNumber('lambda', opts.lambda, CENTER_DEFAULT_LAMBDA, '>= 0');
-  const alpha = checkNumber('alpha', opts.alpha, CENTER_DEFAULT_ALPHA, '> 0');
-  const reduction = checkChoice<Reduction>('reduction', opts.reduction, ['mean', 'sum']);
-  // trainable = false: the network optimizer must not move them; only updateCenters does.
-  const centers = initCenters(opts, false);
-  return {
-    name: 'center',
-    hyper: { lambda, alpha, reduction },
-    centers,
-    trainableVariables: () => [],
-    compute(features, logits, labels) {
-      const softmax = softmaxCrossEntropy(logits, labels);
-      const aux = centerLoss(features, labels, centers as tf.Tensor2D, { reduction, constantCenters: true });
-      return { total: tf.add(softmax, tf.mul(lambda, aux)), softmax, aux };
-    },
-    updateCenters(features, labels) {
-      tf.tidy(() => {
-        centers.assign(tf.sub(centers, wenCenterStep(centers as tf.Tensor2D, features, labels, alpha)));
-      });
-    },
-    dispose() {
-      centers.dispose();
-    },
-  };
-};
+export const center = defineLoss({
+  settings: {
+    /** The paper's MNIST value. */
+    lambda: lambdaSetting(0.01),
+    /** Wen et al.'s value. */
+    alpha: { rule: '> 0', default: 0.5, help: ALPHA_HELP },
+    reduction: REDUCTION_SETTING,
+  },
+  label: ['lambda', 'reduction', 'alpha'],
+  create(dims, settings) {
+    const { lambda, alpha, reduction } = settings;
+    // trainable = false: the network optimizer must not move them; only updateCenters does.
+    const centers = initCenters(dims, false);
+    return {
+      name: 'center',
+      hyper: settings,
+      centers,
+      trainableVariables: () => [],
+      compute(features, logits, labels) {
+        const softmax = softmaxCrossEntropy(logits, labels);
+        const aux = centerLoss(features, labels, centers as tf.Tensor2D, { reduction, constantCenters: true });
+        return { total: tf.add(softmax, tf.mul(lambda, aux)), softmax, aux };
+      },
+      updateCenters(features, labels) {
+        tf.tidy(() => {
+          centers.assign(tf.sub(centers, wenCenterStep(centers as tf.Tensor2D, features, labels, alpha)));
+        });
+      },
+      dispose() {
+        centers.dispose();
+      },
+    };
+  },
+});

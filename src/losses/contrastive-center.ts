@@ -19,14 +19,12 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { contrastiveCenterLoss, contrastiveRatios, softmaxCrossEntropy } from './functions.js';
-import { checkChoice, checkDims, checkNumber, initCenters, type LossFactory, type Reduction } from './types.js';
+import { ALPHA_HELP, lambdaSetting, REDUCTION_SETTING } from './settings.js';
+import { defineLoss, initCenters, type Reduction } from './types.js';
 
-/** lambda when a config gives none. */
-export const CONTRASTIVE_CENTER_DEFAULT_LAMBDA = 1;
+/** The center rules, the default first. */
 export const CENTER_UPDATES = ['normalized', 'sgd', 'autodiff'] as const;
 export type CenterUpdate = (typeof CENTER_UPDATES)[number];
-/** alpha when a config gives none, per center rule (autodiff ignores it). */
-export const CONTRASTIVE_CENTER_DEFAULT_ALPHA: Record<CenterUpdate, number> = { normalized: 0.5, sgd: 32, autodiff: 0.5 };
 
 /**
  * alpha * delta_c of the 'normalized' rule, [k, d], in O((m + k) d) without an [m, k] matrix:
@@ -51,42 +49,57 @@ export function normalizedCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D
   });
 }
 
-export const createContrastiveCenterLoss: LossFactory = (opts) => {
-  checkDims(opts);
-  const lambda = checkNumber('lambda', opts.lambda, CONTRASTIVE_CENTER_DEFAULT_LAMBDA, '>= 0');
-  const centerUpdate = checkChoice<CenterUpdate>('centerUpdate', opts.centerUpdate, CENTER_UPDATES);
-  const alpha = checkNumber('alpha', opts.alpha, CONTRASTIVE_CENTER_DEFAULT_ALPHA[centerUpdate], '> 0');
-  const delta = checkNumber('delta', opts.delta, 1, '> 0');
-  const reduction = checkChoice<Reduction>('reduction', opts.reduction, ['mean', 'sum']);
-  const centers = initCenters(opts, centerUpdate === 'autodiff');
-  const auxLoss = (features: tf.Tensor2D, labels: tf.Tensor1D, c: tf.Tensor2D, constantCenters: boolean, r: Reduction): tf.Scalar =>
-    contrastiveCenterLoss(features, labels, c, { delta, reduction: r, constantCenters });
+export const contrastiveCenter = defineLoss({
+  settings: {
+    lambda: lambdaSetting(1),
+    // autodiff ignores alpha; its 0.5 only fills the resolved config.
+    alpha: {
+      rule: '> 0',
+      default: { on: 'centerUpdate', values: { normalized: 0.5, sgd: 32, autodiff: 0.5 } },
+      unusedWith: { centerUpdate: ['autodiff'] },
+      help: ALPHA_HELP,
+    },
+    delta: { rule: '> 0', default: 1, help: 'constant added to the denominator B_i, which keeps it above 0' },
+    reduction: REDUCTION_SETTING,
+    centerUpdate: {
+      rule: CENTER_UPDATES,
+      default: 'normalized',
+      help: "how the centers move after each network step: normalized (Wen et al.'s normalised step with pushes), sgd (the paper's step on the summed loss), autodiff (the network's optimizer trains them)",
+    },
+  },
+  label: ['lambda', 'reduction', 'centerUpdate', 'alpha', 'delta'],
+  create(dims, settings) {
+    const { lambda, alpha, delta, reduction, centerUpdate } = settings;
+    const centers = initCenters(dims, centerUpdate === 'autodiff');
+    const auxLoss = (features: tf.Tensor2D, labels: tf.Tensor1D, c: tf.Tensor2D, constantCenters: boolean, r: Reduction): tf.Scalar =>
+      contrastiveCenterLoss(features, labels, c, { delta, reduction: r, constantCenters });
 
-  return {
-    name: 'contrastive-center',
-    hyper: { lambda, alpha, delta, reduction, centerUpdate },
-    centers,
-    trainableVariables: () => (centerUpdate === 'autodiff' ? [centers] : []),
-    compute(features, logits, labels) {
-      const softmax = softmaxCrossEntropy(logits, labels);
-      // With an own center rule the network step needs no center gradient (the costly [k, d] one).
-      const aux = auxLoss(features, labels, centers as tf.Tensor2D, centerUpdate !== 'autodiff', reduction);
-      return { total: tf.add(softmax, tf.mul(lambda, aux)), softmax, aux };
-    },
-    updateCenters(features, labels) {
-      if (centerUpdate === 'autodiff') return;
-      tf.tidy(() => {
-        const c = centers as tf.Tensor2D;
-        const step =
-          centerUpdate === 'normalized'
-            ? normalizedCenterStep(c, features, labels, alpha, delta)
-            : // alpha scales the scalar loss, so the [k, d] gradient comes out already scaled.
-              tf.grad((cs) => tf.mul(alpha, auxLoss(features, labels, cs as tf.Tensor2D, false, 'sum')))(c);
-        centers.assign(tf.sub(centers, step));
-      });
-    },
-    dispose() {
-      centers.dispose();
-    },
-  };
-};
+    return {
+      name: 'contrastive-center',
+      hyper: settings,
+      centers,
+      trainableVariables: () => (centerUpdate === 'autodiff' ? [centers] : []),
+      compute(features, logits, labels) {
+        const softmax = softmaxCrossEntropy(logits, labels);
+        // With an own center rule the network step needs no center gradient (the costly [k, d] one).
+        const aux = auxLoss(features, labels, centers as tf.Tensor2D, centerUpdate !== 'autodiff', reduction);
+        return { total: tf.add(softmax, tf.mul(lambda, aux)), softmax, aux };
+      },
+      updateCenters(features, labels) {
+        if (centerUpdate === 'autodiff') return;
+        tf.tidy(() => {
+          const c = centers as tf.Tensor2D;
+          const step =
+            centerUpdate === 'normalized'
+              ? normalizedCenterStep(c, features, labels, alpha, delta)
+              : // alpha scales the scalar loss, so the [k, d] gradient comes out already scaled.
+                tf.grad((cs) => tf.mul(alpha, auxLoss(features, labels, cs as tf.Tensor2D, false, 'sum')))(c);
+          centers.assign(tf.sub(centers, step));
+        });
+      },
+      dispose() {
+        centers.dispose();
+      },
+    };
+  },
+});

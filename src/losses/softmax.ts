@@ -3,11 +3,11 @@
 // No centers, no auxiliary term.
 
 import { softmaxCrossEntropy } from './functions.js';
-import { checkDims, type LossFactory } from './types.js';
+import { defineLoss } from './types.js';
 
-export const createSoftmaxLoss: LossFactory = (opts) => {
-  checkDims(opts);
-  return {
+export const softmax = defineLoss({
+  settings: {},
+  create: () => ({
     name: 'softmax',
     hyper: {},
     centers: null,
@@ -18,5 +18,5 @@ export const createSoftmaxLoss: LossFactory = (opts) => {
     },
     updateCenters() {},
     dispose() {},
-  };
-};
+  }),
+});

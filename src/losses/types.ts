@@ -1,24 +1,68 @@
-// The contract between a loss and the training loop: a loss owns its hyperparameters and its
-// centers, computes its terms inside the optimizer's gradient closure, and updates its own
-// centers after the network step. Also the option checks and center initialisation that the
+// The contract between a loss and the rest of ctc. A loss file exports a LossSpec: its settings
+// (the config keys under `loss`, each with its default, rule and help text) and a factory. The
+// factory's loss owns its centers, computes its terms inside the optimizer's gradient closure,
+// and updates its own centers after the network step. Also the center initialisation that the
 // center-based losses share.
 
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 
 export type Reduction = 'mean' | 'sum';
 
-export interface LossOptions {
+/** What every loss needs besides its settings: the centers are [numClasses, featureDim], drawn from seed. */
+export type LossDims = {
   numClasses: number;
   featureDim: number;
   seed: number;
-  lambda?: number;
-  alpha?: number;
-  delta?: number;
-  reduction?: Reduction;
-  /** contrastive-center: its center rule (contrastive-center.ts). */
-  centerUpdate?: 'normalized' | 'sgd' | 'autodiff';
+};
+
+export type NumberRule = '> 0' | '>= 0';
+
+/** A default that depends on a choice setting of the same loss, e.g. alpha on centerUpdate. */
+export interface ChoiceDependent {
+  on: string;
+  values: Readonly<Record<string, number>>;
+}
+
+interface SettingBase {
+  /** One line for the config reference (`ctc train --help`, the README). */
+  help: string;
+  /** The setting has no effect under these values of another setting (it is then left out of table labels). */
+  unusedWith?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A finite number, > 0 or >= 0. */
+export interface NumberSetting extends SettingBase {
+  rule: NumberRule;
+  default: number | ChoiceDependent;
+}
+
+/** One of a fixed list of strings. */
+export interface ChoiceSetting<C extends string = string> extends SettingBase {
+  rule: readonly C[];
+  default: C;
+}
+
+export type LossSetting = NumberSetting | ChoiceSetting;
+export type LossSettings = Readonly<Record<string, LossSetting>>;
+
+/** The resolved value type of each setting: a choice's strings, else number. */
+export type SettingValues<S extends LossSettings> = {
+  -readonly [K in keyof S]: S[K] extends ChoiceSetting<infer C> ? C : number;
+};
+
+export interface LossSpec<S extends LossSettings = LossSettings> {
+  /** Settings in the order the loss reports them (`hyper`, the run's resolved config). */
+  settings: S;
+  /** The settings a table label names when they differ from their defaults, in label order (default: all, in order). */
+  label?: readonly string[];
+  /** Builds the loss from checked settings (createLoss checks them; src/losses/settings.ts). */
+  create(dims: LossDims, settings: SettingValues<S>): TrainingLoss;
+}
+
+/** A spec with its settings' types kept, so `create` sees them typed and `label` names only settings. */
+export function defineLoss<const S extends LossSettings>(spec: LossSpec<S> & { label?: readonly (keyof S & string)[] }): LossSpec<S> {
+  return spec;
 }
 
 export interface LossTerms {
@@ -30,7 +74,7 @@ export interface LossTerms {
 export interface TrainingLoss {
   /** 'softmax' | 'center' | 'contrastive-center' */
   readonly name: string;
-  /** Resolved hyperparameters (lambda, alpha, delta, reduction, centerUpdate) for logging. */
+  /** Resolved settings (lambda, alpha, delta, reduction, centerUpdate: those the loss has) for logging. */
   readonly hyper: Record<string, number | string>;
   /** [k, d] or null. */
   readonly centers: tf.Variable | null;
@@ -43,48 +87,15 @@ export interface TrainingLoss {
   dispose(): void;
 }
 
-export type LossFactory = (opts: LossOptions) => TrainingLoss;
-
-// Option checks every loss applies; they throw UserError naming the config key, because
-// hyperparameters come straight from a user's config.
-
-/** A number option resolved against its default: finite, and > 0 or >= 0. */
-export function checkNumber(key: string, value: number | undefined, fallback: number, rule: '> 0' | '>= 0'): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new UserError(`loss.${key} must be a finite number, got ${String(v)}`);
-  }
-  if (rule === '> 0' ? !(v > 0) : !(v >= 0)) throw new UserError(`loss.${key} must be ${rule}, got ${v}`);
-  return v;
-}
-
-/** One of a fixed set of strings, or the default (the first). */
-export function checkChoice<T extends string>(key: string, value: T | undefined, choices: readonly T[]): T {
-  const v = value ?? choices[0];
-  if (!choices.includes(v)) {
-    throw new UserError(`loss.${key} must be one of ${choices.join(', ')}, got '${String(v)}'`);
-  }
-  return v;
-}
-
-/** numClasses and featureDim: positive integers, as the centers are [numClasses, featureDim]. */
-export function checkDims(opts: LossOptions): void {
-  for (const key of ['numClasses', 'featureDim'] as const) {
-    const v = opts[key];
-    if (!Number.isInteger(v) || v < 1) throw new UserError(`loss.${key} must be a positive integer, got ${String(v)}`);
-  }
-  if (!Number.isFinite(opts.seed)) throw new UserError(`loss.seed must be a finite number, got ${String(opts.seed)}`);
-}
-
 /**
  * Centers [numClasses, featureDim], uniform in +-sqrt(3/d): each coordinate has variance 1/d,
  * so E||c_j||^2 = 1 whatever d (the project's choice, docs/paper.md). Drawn from the run seed
  * (tf.randomUniform is seeded in JS, the same on every backend) so a run is repeatable.
  */
-export function initCenters(opts: LossOptions, trainable: boolean): tf.Variable {
-  const limit = Math.sqrt(3 / opts.featureDim);
-  const seed = new Rng(opts.seed).seed();
-  const init = tf.randomUniform([opts.numClasses, opts.featureDim], -limit, limit, 'float32', seed);
+export function initCenters(dims: LossDims, trainable: boolean): tf.Variable {
+  const limit = Math.sqrt(3 / dims.featureDim);
+  const seed = new Rng(dims.seed).seed();
+  const init = tf.randomUniform([dims.numClasses, dims.featureDim], -limit, limit, 'float32', seed);
   const centers = tf.variable(init, trainable);
   init.dispose();
   return centers;

@@ -2,22 +2,21 @@
 
 import type * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { unknownName } from '../util/did-you-mean.js';
 import { lenets } from './lenets.js';
 import { lenetspp } from './lenetspp.js';
 import { resnet20 } from './resnet20.js';
 import type { ModelContext, ModelSpec } from './types.js';
 
-export const MODELS: Record<string, ModelSpec<any>> = { lenets, lenetspp, resnet20 };
+// Each network has its own option type; the registry holds them side by side.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyModelSpec = ModelSpec<any>;
 
-export function getModelSpec(name: string): ModelSpec<any> {
+export const MODELS: Record<string, AnyModelSpec> = { lenets, lenetspp, resnet20 };
+
+export function getModelSpec(name: string): AnyModelSpec {
   const spec = MODELS[name];
-  if (!spec) {
-    const hint = didYouMean(name, Object.keys(MODELS));
-    throw new UserError(
-      `model.name: unknown model '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${Object.keys(MODELS).join(', ')}`,
-    );
-  }
+  if (!spec) throw new UserError(`model.name: ${unknownName('model', name, Object.keys(MODELS))}`);
   return spec;
 }
 

@@ -12,6 +12,7 @@ export interface LeNetsOptions {
 export const lenets: ModelSpec<LeNetsOptions> = {
   inputScaling: 'div256',
   defaults: { featureDim: 500 },
+  help: { featureDim: 'feature size: width of the features output, where the center losses act' },
   validate: (o) =>
     Number.isInteger(o.featureDim) && o.featureDim >= 1 ? null : `model.featureDim must be a positive integer, got ${o.featureDim}`,
   build(ctx, options) {

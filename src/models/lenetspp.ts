@@ -15,6 +15,10 @@ export interface LeNetsPPOptions {
 export const lenetspp: ModelSpec<LeNetsPPOptions> = {
   inputScaling: 'center128',
   defaults: { featureDim: 2, pool3: 3 },
+  help: {
+    featureDim: 'feature size: width of the features output, where the center losses act',
+    pool3: 'window of the last max pool: 3 (the released code) or 2 (the paper\'s table)',
+  },
   validate(o) {
     if (!Number.isInteger(o.featureDim) || o.featureDim < 1) return `model.featureDim must be a positive integer, got ${o.featureDim}`;
     if (o.pool3 !== 2 && o.pool3 !== 3) return `model.pool3 must be 2 or 3, got ${o.pool3}`;

@@ -45,6 +45,7 @@ tf.serialization.registerClass(ShortcutA);
 export const resnet20: ModelSpec<ResNet20Options> = {
   inputScaling: 'unit',
   defaults: { blocksPerStage: 3 },
+  help: { blocksPerStage: 'basic blocks in each of the three stages (3 gives ResNet-20)' },
   validate: (o) =>
     Number.isInteger(o.blocksPerStage) && o.blocksPerStage >= 1
       ? null

@@ -54,3 +54,31 @@ export function verdict(test: PairedTest, alpha = 0.05): Verdict {
   if (test.p >= alpha) return 'no significant difference';
   return test.meanDiff > 0 ? 'better' : 'worse';
 }
+
+/** A row against its softmax row: the mean difference on the seeds both have, the paired test and its verdict. */
+export interface VsSoftmax {
+  n: number;
+  meanDiff: number;
+  p: number | null;
+  verdict: Verdict;
+}
+
+interface SeededRow {
+  loss: string;
+  seeds: number[];
+  accuracies: number[]; // in seed order
+  vsSoftmax: VsSoftmax | null;
+}
+
+/** Sets vsSoftmax on each non-softmax row that has a softmax row in the same cell (sameCell). */
+export function pairWithSoftmax<R extends SeededRow>(rows: R[], sameCell: (a: R, b: R) => boolean): void {
+  for (const row of rows) {
+    if (row.loss === 'softmax') continue;
+    const base = rows.find((r) => r.loss === 'softmax' && sameCell(r, row));
+    if (!base) continue;
+    const seeds = row.seeds.filter((s) => base.seeds.includes(s));
+    const pick = (r: R) => seeds.map((s) => r.accuracies[r.seeds.indexOf(s)]);
+    const t = pairedTTest(pick(row), pick(base));
+    row.vsSoftmax = { n: t.n, meanDiff: t.meanDiff, p: t.p, verdict: verdict(t) };
+  }
+}

@@ -15,6 +15,8 @@ export interface RunPaths {
   last: string;
   best: string;
   lock: string;
+  /** `ctc verify`'s result when written beside the run (its default --out): the tables read it. */
+  verification: string;
 }
 
 export function runPaths(dir: string): RunPaths {
@@ -27,6 +29,7 @@ export function runPaths(dir: string): RunPaths {
     last: path.join(dir, 'checkpoints', 'last'),
     best: path.join(dir, 'checkpoints', 'best'),
     lock: path.join(dir, '.lock'),
+    verification: path.join(dir, 'verification', 'verification.json'),
   };
 }
 

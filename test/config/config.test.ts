@@ -97,3 +97,17 @@ test('bare names resolve in configs/, and every shipped MNIST config is valid', 
     assert.equal(config.dataset.name, 'mnist', n);
   }
 });
+
+test("a loss's settings are checked by its spec, naming the key and its position", () => {
+  const ctcBase = BASE.replace('name: softmax', 'name: contrastive-center');
+  assert.match(errorOf(ctcBase.replace('name: contrastive-center', 'name: contrastive-center\n  alpah: 0.1')), /^x\.yaml:8:3: loss\.alpah: unknown key \(did you mean 'alpha'\?\); the settings of contrastive-center: lambda, alpha, delta, reduction, centerUpdate$/);
+  assert.match(errorOf(ctcBase, ['loss.alpha=0']), /^--set loss\.alpha=0: loss\.alpha: must be > 0, got 0$/);
+  assert.match(errorOf(ctcBase, ['loss.reduction=avg']), /loss\.reduction: must be one of mean, sum, got 'avg'/);
+  assert.match(errorOf(ctcBase, ['loss.lambda=-1']), /loss\.lambda: must be >= 0, got -1/);
+  // Another loss's setting is accepted (a sweep may switch loss.name) but still checked by its rule.
+  const { config } = parseConfig(BASE, 'x.yaml', ['loss.lambda=0.5']);
+  assert.equal(config.loss.lambda, 0.5);
+  assert.match(errorOf(BASE, ['loss.centerUpdate=foo']), /loss\.centerUpdate: must be one of normalized, sgd, autodiff, got 'foo'/);
+  // Choice settings stay strings from --set.
+  assert.equal(parseConfig(ctcBase, 'x.yaml', ['loss.centerUpdate=sgd']).config.loss.centerUpdate, 'sgd');
+});

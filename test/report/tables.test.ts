@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyRows, findRegressions, toCsv, toMarkdown, type RunRecord } from '../../src/report/tables.js';
+import { toCsv, toMarkdown } from '../../src/report/table-format.js';
+import { accuracyRows, findRegressions, type RunRecord } from '../../src/report/tables.js';
 
 const run = (loss: string, seed: number, acc: number): RunRecord => ({
   dir: `runs/${loss}/${seed}`,

@@ -57,6 +57,7 @@ test('a run on digits 0-6 verifies held-out digits and an LFW-layout tree; bad i
   assert.ok(v.auc > 0.5, `features of unseen digits still separate them better than chance (AUC ${v.auc})`);
   assert.ok(fs.existsSync(path.join(dir, 'runs/a/verification/roc.png')));
   const again = ctc(['verify', '--run', 'runs/a', '--heldout', '--folds', '3', '--pairs-per-fold', '30', '--backend', 'wasm', '--out', 'v2'], dir);
+  assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'v2/verification.json'), 'utf8')).auc, v.auc, 'the same pairs and scores again');
 
   const { images, pairs } = await lfwTree(dir);
