@@ -8,8 +8,11 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { integerFlag, seedListFlag } from './flags.js';
 import { writeTables } from '../report/write-tables.js';
-import { loadProfile, planRuns, type PlannedRun } from '../reproduce/profile.js';
+import { loadProfile, planRuns, type PlannedRun, type Profile } from '../reproduce/profile.js';
+import { runPaths } from '../run/directory.js';
 import { runPool, trainArgs, type JobOutcome, type PoolJob } from '../run/jobs.js';
+import { runState } from '../run/summary.js';
+import { failureLine, startChild } from '../util/ctc-child.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
 
@@ -66,6 +69,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
     signal: (signal, n) => say(`${signal}: starting no more runs; the ${n} running run(s) save a checkpoint and stop (ctc reproduce again resumes them)`),
   });
 
+  if (!pool.stoppedBy) await verifyHeldOut(poolJobs, profile, statuses, say);
   const complete = statuses.filter((r) => r.status === 'done' || r.status === 'already done');
   if (complete.length > 0) {
     const commands = poolJobs.map((j) => trainArgs(j.dir, j.source, options).join(' '));
@@ -94,6 +98,26 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   say(`profile ${profile.name}: ${complete.length} complete, ${failed.length} failed, ${left} skipped or not run in ${Math.round(pool.wallSeconds)} s -> ${out}`);
   if (pool.stoppedBy) return pool.stoppedBy === 'SIGINT' ? 130 : 143;
   return failed.length > 0 ? 1 : 0;
+}
+
+/**
+ * `ctc verify --heldout` on each finished run of the groups that ask for it and have no
+ * verification yet (its default --out, beside the run, where the tables read it). A failed
+ * verification marks its run failed.
+ */
+async function verifyHeldOut(jobs: (PoolJob & { run: PlannedRun })[], profile: Profile, statuses: { dir: string; status: Status; detail: string }[], say: (line: string) => void) {
+  const wanted = jobs.filter((j) => profile.groups[j.run.group].verify === 'heldout' && runState(j.dir) === 'done');
+  for (const j of wanted.filter((w) => !fs.existsSync(runPaths(w.dir).verification))) {
+    const { done } = startChild(['verify', '--run', j.dir, '--heldout', '--backend', profile.backend]);
+    const r = await done;
+    const line = `verify --heldout ${path.relative(process.cwd(), j.dir) || '.'}`;
+    if (r.code === 0) say(`${line}: done`);
+    else {
+      const status = statuses.find((s) => s.dir === j.dir);
+      if (status) Object.assign(status, { status: 'failed', detail: `ctc verify: ${failureLine(r)}` });
+      say(`${line}: failed (${failureLine(r)})`);
+    }
+  }
 }
 
 function describe(outcome: JobOutcome | { status: 'skipped'; detail: string }): string {

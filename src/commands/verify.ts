@@ -7,6 +7,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../backend/index.js';
 import { UserError } from '../errors.js';
 import { writeVerification } from '../verify/report.js';
 import { SIMILARITIES, verifyRun, type Similarity } from '../verify/run.js';
+import { runPaths } from '../run/directory.js';
 import { integerFlag } from './flags.js';
 
 interface VerifyFlags {
@@ -66,7 +67,7 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
     images: flags.images,
     heldout,
   });
-  const out = path.resolve(flags.out ?? path.join(flags.run, 'verification'));
+  const out = path.resolve(flags.out ?? path.dirname(runPaths(flags.run).verification));
   await writeVerification(v, out);
   const std = v.accuracy.std === null ? '' : ` ± ${v.accuracy.std.toFixed(2)}`;
   process.stdout.write(

@@ -14,6 +14,8 @@ import { didYouMean } from '../util/did-you-mean.js';
 export const PROFILES_DIR = path.join(CONFIGS_DIR, 'profiles');
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
+/** An override's value: a scalar, or a list of them (e.g. dataset.classes). */
+const setValue = z.union([scalar, z.array(scalar)]);
 
 const profileSchema = z
   .object({
@@ -29,11 +31,13 @@ const profileSchema = z
           .object({
             configs: z.array(z.string()).min(1),
             /** `--set` overrides for every run of the group: the budget. */
-            set: z.record(scalar).default({}),
+            set: z.record(setValue).default({}),
             /** Suffix of the run folders (`<config>-<tag>/seed-N`), needed when a config appears in two groups. */
             tag: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
             /** Skip the group (with this reason) when its dataset is missing, instead of failing. */
             optional: z.string().optional(),
+            /** After training, `ctc verify --heldout` on each run (it must train on dataset.classes): its rows join the tables. */
+            verify: z.literal('heldout').optional(),
           })
           .strict(),
       )
@@ -90,7 +94,7 @@ export function planRuns(profile: Profile, seeds?: number[]): PlannedRun[] {
   profile.groups.forEach((g, group) => {
     for (const config of g.configs) {
       for (const seed of seeds ?? profile.seeds) {
-        const sets = [...Object.entries(g.set).map(([k, v]) => `${k}=${v}`), `seed=${seed}`];
+        const sets = [...Object.entries(g.set).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(', ')}]` : v}`), `seed=${seed}`];
         const name = config.replace(/\.yaml$/, '');
         out.push({ config: `${name}.yaml`, folder: g.tag ? `${name}-${g.tag}` : name, seed, sets, group });
       }

@@ -7,7 +7,7 @@ import { listProfiles, loadProfile, planRuns } from '../../src/reproduce/profile
 import { parseSeeds } from '../../src/commands/reproduce.js';
 
 test('the shipped profiles load and expand into runs', () => {
-  assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'paper', 'paper-mnist']);
+  assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'heldout', 'paper', 'paper-mnist']);
   const ci = planRuns(loadProfile('ci'));
   assert.equal(ci.length, 4);
   assert.deepEqual(ci.map((r) => r.folder), ['mnist-lenets-softmax', 'mnist-lenets-center', 'mnist-lenets-contrastive-center', 'mnist-lenets-contrastive-center-sum']);
@@ -15,6 +15,12 @@ test('the shipped profiles load and expand into runs', () => {
   const cpu = planRuns(loadProfile('cpu'), [4, 5]);
   assert.equal(cpu.length, 10 * 2); // nine paper cells and the contrastive-center "sum" variant
   assert.ok(cpu.every((r) => r.seed === 4 || r.seed === 5));
+  const heldout = planRuns(loadProfile('heldout'));
+  assert.equal(heldout.length, 2 * 3 * 3);
+  assert.equal(heldout[0].folder, 'mnist-lenets-softmax-heldout');
+  // A list value reaches --set as YAML, so dataset.classes parses as a list.
+  assert.deepEqual(heldout[0].sets, ['dataset.classes=[0, 1, 2, 3, 4, 5, 6]', 'train.iterations=3000', 'seed=1']);
+  assert.equal(loadProfile('heldout').groups[0].verify, 'heldout');
 });
 
 test('profile and seed errors are one clear line', () => {
