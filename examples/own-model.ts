@@ -22,7 +22,10 @@ export interface ExampleResult {
 export async function trainOwnModel(steps = 200): Promise<ExampleResult> {
   await initBackend('cpu');
   const classes = 3;
-  const y = tf.tensor1d(Array.from({ length: 96 }, (_, i) => i % classes), 'int32');
+  const y = tf.tensor1d(
+    Array.from({ length: 96 }, (_, i) => i % classes),
+    'int32',
+  );
   const x = tf.tidy(() => tf.add(tf.randomNormal([96, 20], 0, 1, 'float32', 1), tf.mul(tf.oneHot(y, 20), 4)));
 
   // Your network: here a small MLP with a 2-D feature layer before the classifier.
@@ -59,7 +62,12 @@ export async function trainOwnModel(steps = 200): Promise<ExampleResult> {
     batchFeatures.dispose();
     auxes.push(kept.aux as number);
   }
-  const result = { firstAux: auxes[0], lastAux: auxes[auxes.length - 1], centerToMean: distanceToMeans(), centerToMeanAtStart };
+  const result = {
+    firstAux: auxes[0],
+    lastAux: auxes[auxes.length - 1],
+    centerToMean: distanceToMeans(),
+    centerToMeanAtStart,
+  };
   tf.dispose([x, y]);
   loss.dispose();
   model.dispose();

@@ -35,7 +35,10 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train one experiment from a YAML config')
-    .requiredOption('-c, --config <file>', 'config file, or a bare name from the project configs/ (e.g. mnist-lenetspp.yaml)')
+    .requiredOption(
+      '-c, --config <file>',
+      'config file, or a bare name from the project configs/ (e.g. mnist-lenetspp.yaml)',
+    )
     .option('-s, --set <key.path=value>', 'override a config key (repeatable)', collect, [])
     .option('-o, --out <dir>', 'run directory (default: <runs-root>/<name>/seed-<seed>)')
     .option('--runs-root <dir>', 'root of run directories', 'runs')
@@ -63,8 +66,13 @@ ${configHelp()}`,
     .option('-r, --run <dir>', 'one run directory: reload its checkpoint and measure test accuracy')
     .option('--checkpoint <which>', 'with --run: last | best', 'last')
     .option('--runs <dir>', 'root(s) to gather summary.json files from (repeatable)', collect, [])
-    .option('-o, --out <dir>', 'where the tables go (default: the first --runs root, so committed results/ are never overwritten by accident)')
-    .addOption(new Option('-b, --backend <name>', 'compute backend (with --run)').choices([...BACKEND_CHOICES]).default('auto'))
+    .option(
+      '-o, --out <dir>',
+      'where the tables go (default: the first --runs root, so committed results/ are never overwritten by accident)',
+    )
+    .addOption(
+      new Option('-b, --backend <name>', 'compute backend (with --run)').choices([...BACKEND_CHOICES]).default('auto'),
+    )
     .addHelpText(
       'after',
       `
@@ -86,7 +94,10 @@ Examples:
     .requiredOption('--current <file>', 'current accuracy.json')
     .option('--tolerance <points>', 'allowed drop in percentage points', '0.5')
     .option('--update', 'make the current table the new baseline (explicit, never automatic)')
-    .addHelpText('after', '\nExample:\n  ctc compare --baseline results/ci/baseline.json --current /tmp/ci/accuracy.json --tolerance 0.5')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ctc compare --baseline results/ci/baseline.json --current /tmp/ci/accuracy.json --tolerance 0.5',
+    )
     .action((flags) => {
       process.exitCode = compareCommand(flags);
     });
@@ -95,9 +106,12 @@ Examples:
 
   program
     .command('reproduce')
-    .description("run the grid of paper configs under a budget profile, then write the tables")
-    .requiredOption('-p, --profile <name>', `profile in configs/profiles/ (${listProfiles().join(', ')}) or a YAML file`)
-    .option('--seeds <list>', 'comma-separated seeds, instead of the profile\'s')
+    .description('run the grid of paper configs under a budget profile, then write the tables')
+    .requiredOption(
+      '-p, --profile <name>',
+      `profile in configs/profiles/ (${listProfiles().join(', ')}) or a YAML file`,
+    )
+    .option('--seeds <list>', "comma-separated seeds, instead of the profile's")
     .option('-j, --jobs <n>', 'runs at a time (child processes)', '1')
     .option('--runs-root <dir>', 'where the runs go (default runs/<profile>)')
     .option('-o, --out <dir>', 'where the tables go (default results/<profile>)')

@@ -17,7 +17,17 @@ function hasOneDnn() {
 function nodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   return candidates.find((file) => file && fs.existsSync(file));
 }
@@ -34,7 +44,10 @@ function nodeDir() {
 
 function main() {
   if (process.env.CTC_ONEDNN === '0') return say('skipped (CTC_ONEDNN=0)');
-  if (!hasOneDnn()) return say('oneDNN headers not found, not built; ctc runs on plain wasm (to enable: apt-get install libdnnl-dev, then npm rebuild ctc-onednn)');
+  if (!hasOneDnn())
+    return say(
+      'oneDNN headers not found, not built; ctc runs on plain wasm (to enable: apt-get install libdnnl-dev, then npm rebuild ctc-onednn)',
+    );
   const gyp = nodeGyp();
   if (gyp === undefined) return say('node-gyp not found, not built; ctc runs on plain wasm');
   const dir = nodeDir();

@@ -8,8 +8,9 @@ let reason = null;
 try {
   addon = require(path.join(__dirname, 'build', 'Release', 'ctc_onednn.node'));
 } catch (err) {
-  reason = err && err.code === 'MODULE_NOT_FOUND'
-    ? 'ctc-onednn is not built'
-    : `ctc-onednn failed to load: ${err && err.message ? err.message.split('\n')[0] : String(err)}`;
+  reason =
+    err && err.code === 'MODULE_NOT_FOUND'
+      ? 'ctc-onednn is not built'
+      : `ctc-onednn failed to load: ${err && err.message ? err.message.split('\n')[0] : String(err)}`;
 }
 module.exports = { addon, reason };

@@ -33,8 +33,10 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cuda', 'tenso
 
 const INSTALL_HINT: Record<BackendName, string> = {
   cuda: "install @tensorflow/tfjs-node-gpu (Linux x64, needs CUDA 11.2 + cuDNN 8.1 and an NVIDIA GPU), or choose backend 'auto'",
-  tensorflow: "install @tensorflow/tfjs-node (prebuilt libtensorflow for Linux/macOS/Windows x64), or choose backend 'auto'",
-  'wasm+onednn': "install libdnnl-dev (apt-get install libdnnl-dev), then npm rebuild ctc-onednn; or choose backend 'wasm'",
+  tensorflow:
+    "install @tensorflow/tfjs-node (prebuilt libtensorflow for Linux/macOS/Windows x64), or choose backend 'auto'",
+  'wasm+onednn':
+    "install libdnnl-dev (apt-get install libdnnl-dev), then npm rebuild ctc-onednn; or choose backend 'wasm'",
   wasm: "reinstall @tensorflow/tfjs-backend-wasm (its .wasm files could not be loaded), or choose backend 'cpu'",
   cpu: 'reinstall @tensorflow/tfjs',
 };
@@ -123,7 +125,10 @@ tf.enableProdMode();
  * Starts (or reselects) wasm with ctc's kernels and its convolutions on wasm itself; the
  * 'wasm+onednn' loader then turns the native ones on.
  */
-async function startWasm(opts: BackendOptions, threads = wasmThreads(opts)): Promise<{ detail: string; threads: number } | string> {
+async function startWasm(
+  opts: BackendOptions,
+  threads = wasmThreads(opts),
+): Promise<{ detail: string; threads: number } | string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   installWasmGradients();
   useNativeConvolutions(null);
@@ -146,7 +151,9 @@ function wasmThreads(opts: BackendOptions): number {
   const fromEnv = process.env.CTC_WASM_THREADS;
   const requested = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : (opts.threads ?? defaultWasmThreads());
   if (!Number.isInteger(requested) || requested < 1) {
-    throw new UserError(`wasm threads must be a positive integer, got '${fromEnv ?? opts.threads}'${fromEnv !== undefined ? ' (CTC_WASM_THREADS)' : ''}`);
+    throw new UserError(
+      `wasm threads must be a positive integer, got '${fromEnv ?? opts.threads}'${fromEnv !== undefined ? ' (CTC_WASM_THREADS)' : ''}`,
+    );
   }
   return requested;
 }

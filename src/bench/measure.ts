@@ -145,7 +145,10 @@ export async function benchLoss(m: number, d: number, k: number, runs: number): 
   const limit = Math.sqrt(3 / d);
   const features = tf.randomNormal([m, d], 0, 1, 'float32', 2) as tf.Tensor2D;
   const centers = tf.randomUniform([k, d], -limit, limit, 'float32', 3) as tf.Tensor2D;
-  const labels = tf.tensor1d(Int32Array.from({ length: m }, (_, i) => (i * 7919) % k), 'int32');
+  const labels = tf.tensor1d(
+    Int32Array.from({ length: m }, (_, i) => (i * 7919) % k),
+    'int32',
+  );
   const lossGrads = tf.grads((f, c) => contrastiveCenterLoss(f as tf.Tensor2D, labels, c as tf.Tensor2D));
   const times: number[] = [];
   try {

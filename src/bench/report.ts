@@ -58,7 +58,11 @@ export interface BenchReport {
   torch: TorchOutcome;
 }
 
-export function stepRows(steps: StepBench[], torch: TorchOutcome, targets: Record<string, number> = STEP_TARGETS): StepRow[] {
+export function stepRows(
+  steps: StepBench[],
+  torch: TorchOutcome,
+  targets: Record<string, number> = STEP_TARGETS,
+): StepRow[] {
   return steps.map((s) => {
     const ref = torch.ran ? torch.result.nets[s.net] : undefined;
     const ratio = ref ? s.msPerStep / ref.msPerStep : null;
@@ -78,9 +82,12 @@ export function stepRows(steps: StepBench[], torch: TorchOutcome, targets: Recor
 
 export function lossRows(loss: LossBench[], torch: TorchOutcome): LossRow[] {
   return loss.map((l) => {
-    const ref = torch.ran ? torch.result.loss.find((t) => t.batch === l.batch && t.dim === l.dim && t.classes === l.classes) : undefined;
+    const ref = torch.ran
+      ? torch.result.loss.find((t) => t.batch === l.batch && t.dim === l.dim && t.classes === l.classes)
+      : undefined;
     const ratio = ref ? l.ms / ref.msMatrix : null;
-    const isTarget = l.batch === LOSS_TARGET_CASE.batch && l.dim === LOSS_TARGET_CASE.dim && l.classes === LOSS_TARGET_CASE.classes;
+    const isTarget =
+      l.batch === LOSS_TARGET_CASE.batch && l.dim === LOSS_TARGET_CASE.dim && l.classes === LOSS_TARGET_CASE.classes;
     return {
       batch: l.batch,
       dim: l.dim,
@@ -107,7 +114,9 @@ export function formatStepTable(rows: StepRow[]): string {
   ];
   for (const r of rows) {
     const torch = r.torchMs === null ? '—' : `${fmt(r.torchMs)} (${r.torchFormat})`;
-    lines.push(`| ${r.net} | ${fmt(r.ctcMs)} | ${fmt(r.ctcImagesPerSecond, 0)} | ${torch} | ${fmt(r.ratio, 2)} | ${verdict(r.met, r.target, '≤')} |`);
+    lines.push(
+      `| ${r.net} | ${fmt(r.ctcMs)} | ${fmt(r.ctcImagesPerSecond, 0)} | ${torch} | ${fmt(r.ratio, 2)} | ${verdict(r.met, r.target, '≤')} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -132,7 +141,10 @@ export function formatReport(report: BenchReport): string {
     ? `PyTorch ${torch.result.torch} (Python ${torch.result.python}, ${torch.result.threads} threads, BLAS ${torch.result.blasLibrary.join(', ') || torch.result.blas}, oneDNN ${torch.result.mkldnn ? 'on' : 'off'})`
     : `PyTorch skipped: ${torch.reason}`;
   const memory = report.ctc.steps
-    .map((s) => `${s.net} ${s.peakRssMiB.toFixed(0)} MiB RSS${s.wasmHeapMiB ? ` (wasm heap ${s.wasmHeapMiB.toFixed(0)} MiB)` : ''}, ${s.peakTensorMiB.toFixed(0)} MiB in ${s.peakTensors} tensors between steps`)
+    .map(
+      (s) =>
+        `${s.net} ${s.peakRssMiB.toFixed(0)} MiB RSS${s.wasmHeapMiB ? ` (wasm heap ${s.wasmHeapMiB.toFixed(0)} MiB)` : ''}, ${s.peakTensorMiB.toFixed(0)} MiB in ${s.peakTensors} tensors between steps`,
+    )
     .join('; ');
   return [
     '# ctc bench: training step time, ctc (TensorFlow.js) beside PyTorch',

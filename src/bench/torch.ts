@@ -45,17 +45,42 @@ function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).pop() ?? '';
 }
 
-export function runTorchReference(opts: { nets: string[]; batch: number; steps: number; warmup: number; threads: number; loss: boolean }): TorchOutcome {
+export function runTorchReference(opts: {
+  nets: string[];
+  batch: number;
+  steps: number;
+  warmup: number;
+  threads: number;
+  loss: boolean;
+}): TorchOutcome {
   if (!fs.existsSync(PYTHON)) return { ran: false, reason: `${PYTHON} not found` };
   const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    return { ran: false, reason: `${PYTHON} cannot import torch (${lastLine(probe.stderr ?? '') || probe.error?.message || `exit ${probe.status}`}); install it with: apt-get install python3-torch` };
+    return {
+      ran: false,
+      reason: `${PYTHON} cannot import torch (${lastLine(probe.stderr ?? '') || probe.error?.message || `exit ${probe.status}`}); install it with: apt-get install python3-torch`,
+    };
   }
-  const args = [TORCH_SCRIPT, '--nets', opts.nets.join(','), '--batch', String(opts.batch), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--threads', String(opts.threads)];
+  const args = [
+    TORCH_SCRIPT,
+    '--nets',
+    opts.nets.join(','),
+    '--batch',
+    String(opts.batch),
+    '--steps',
+    String(opts.steps),
+    '--warmup',
+    String(opts.warmup),
+    '--threads',
+    String(opts.threads),
+  ];
   if (!opts.loss) args.push('--no-loss');
   const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (run.error || run.status !== 0) {
-    return { ran: false, reason: `the PyTorch reference failed (${lastLine(run.stderr ?? '') || run.error?.message || `exit ${run.status}`})` };
+    return {
+      ran: false,
+      reason: `the PyTorch reference failed (${lastLine(run.stderr ?? '') || run.error?.message || `exit ${run.status}`})`,
+    };
   }
   try {
     return { ran: true, result: JSON.parse(run.stdout) as TorchResult };

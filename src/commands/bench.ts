@@ -6,8 +6,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../backend/index.js';
-import { BENCH_CONFIGS, benchLoss, benchTrainStep, LOSS_CASES, type LossBench, type StepBench } from '../bench/measure.js';
-import { formatReport, formatStepTable, formatLossTable, lossRows, stepRows, stepTargets, type BenchReport } from '../bench/report.js';
+import {
+  BENCH_CONFIGS,
+  benchLoss,
+  benchTrainStep,
+  LOSS_CASES,
+  type LossBench,
+  type StepBench,
+} from '../bench/measure.js';
+import {
+  formatReport,
+  formatStepTable,
+  formatLossTable,
+  lossRows,
+  stepRows,
+  stepTargets,
+  type BenchReport,
+} from '../bench/report.js';
 import { runTorchReference, type TorchOutcome } from '../bench/torch.js';
 import { UserError } from '../errors.js';
 import { integerFlag } from './flags.js';
@@ -27,7 +42,10 @@ interface BenchFlags {
 }
 
 function parseNets(value: string): string[] {
-  const nets = value.split(',').map((n) => n.trim()).filter(Boolean);
+  const nets = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const known = Object.keys(BENCH_CONFIGS);
   const unknown = nets.filter((n) => !known.includes(n));
   if (nets.length === 0 || unknown.length > 0) {
@@ -40,7 +58,11 @@ const note = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function benchCommand(flags: BenchFlags): Promise<number> {
   const nets = parseNets(flags.nets);
-  const settings = { batch: integerFlag('--batch', flags.batch, 1), steps: integerFlag('--steps', flags.steps, 1), warmup: integerFlag('--warmup', flags.warmup, 0) };
+  const settings = {
+    batch: integerFlag('--batch', flags.batch, 1),
+    steps: integerFlag('--steps', flags.steps, 1),
+    warmup: integerFlag('--warmup', flags.warmup, 0),
+  };
   const threads = flags.threads === undefined ? undefined : integerFlag('--threads', flags.threads, 1);
   const backend = await initBackend(flags.backend as BackendChoice, { threads });
   note(`backend: ${backend.detail}`);
@@ -48,7 +70,9 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   const steps: StepBench[] = [];
   for (const net of nets) {
     const result = await benchTrainStep(net, settings);
-    note(`${net}: ${result.msPerStep.toFixed(1)} ms/step, ${result.imagesPerSecond.toFixed(0)} images/s (${result.times.map((t) => t.toFixed(0)).join(' ')})`);
+    note(
+      `${net}: ${result.msPerStep.toFixed(1)} ms/step, ${result.imagesPerSecond.toFixed(0)} images/s (${result.times.map((t) => t.toFixed(0)).join(' ')})`,
+    );
     steps.push(result);
   }
   const loss: LossBench[] = [];
@@ -76,7 +100,9 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
       machine: machine(),
       versions: {
         ...versions(),
-        ...(torch.ran ? { torch: torch.result.torch, blas: torch.result.blasLibrary.join(', ') || torch.result.blas } : {}),
+        ...(torch.ran
+          ? { torch: torch.result.torch, blas: torch.result.blasLibrary.join(', ') || torch.result.blas }
+          : {}),
       },
       backend: backend.detail,
     },
@@ -99,12 +125,19 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description("time ctc's training step per network beside PyTorch's, and the contrastive-center loss alone")
-    .option('--nets <list>', `comma-separated networks (${Object.keys(BENCH_CONFIGS).join(', ')})`, Object.keys(BENCH_CONFIGS).join(','))
+    .option(
+      '--nets <list>',
+      `comma-separated networks (${Object.keys(BENCH_CONFIGS).join(', ')})`,
+      Object.keys(BENCH_CONFIGS).join(','),
+    )
     .option('--batch <n>', 'batch size', '128')
     .option('--steps <n>', 'timed steps per network (the median is reported)', '10')
     .option('--warmup <n>', 'untimed steps first', '3')
     .addOption(new Option('-b, --backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
-    .option('--threads <n>', "compute threads: XNNPACK's on wasm, oneDNN's on wasm+onednn (default: the available cores)")
+    .option(
+      '--threads <n>',
+      "compute threads: XNNPACK's on wasm, oneDNN's on wasm+onednn (default: the available cores)",
+    )
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-loss', 'skip the loss micro-benchmark')
     .option('-o, --out <dir>', 'where bench.json and bench.md go', 'results')

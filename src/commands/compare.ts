@@ -20,13 +20,24 @@ export function readTable(file: string, flag: string): AccuracyTable {
   } catch {
     throw new UserError(`${flag} ${file}: not valid JSON`);
   }
-  if (!table || !Array.isArray(table.rows) || table.rows.some((r) => typeof r?.mean !== 'number' || typeof r?.loss !== 'string')) {
-    throw new UserError(`${flag} ${file}: not an accuracy table (expected {"rows": [{dataset, network, loss, mean, ...}]}, as written by ctc eval)`);
+  if (
+    !table ||
+    !Array.isArray(table.rows) ||
+    table.rows.some((r) => typeof r?.mean !== 'number' || typeof r?.loss !== 'string')
+  ) {
+    throw new UserError(
+      `${flag} ${file}: not an accuracy table (expected {"rows": [{dataset, network, loss, mean, ...}]}, as written by ctc eval)`,
+    );
   }
   return table;
 }
 
-export function compareCommand(flags: { baseline: string; current: string; tolerance: string; update?: boolean }): number {
+export function compareCommand(flags: {
+  baseline: string;
+  current: string;
+  tolerance: string;
+  update?: boolean;
+}): number {
   if (flags.update) return updateBaseline(flags.baseline, flags.current);
   const tolerance = nonNegativeFlag('--tolerance', flags.tolerance);
   const baseline = readTable(flags.baseline, '--baseline');
@@ -49,6 +60,8 @@ function updateBaseline(baselineFile: string, currentFile: string): number {
   const current = readTable(currentFile, '--current');
   const old = fs.existsSync(baselineFile) ? readTable(baselineFile, '--baseline') : null;
   writeFileAtomic(baselineFile, `${JSON.stringify(current, null, 2)}\n`);
-  process.stdout.write(`baseline ${baselineFile} ${old ? 'replaced' : 'created'} from ${currentFile} (${current.rows.length} rows, commit ${current.commit})\n`);
+  process.stdout.write(
+    `baseline ${baselineFile} ${old ? 'replaced' : 'created'} from ${currentFile} (${current.rows.length} rows, commit ${current.commit})\n`,
+  );
   return 0;
 }

@@ -18,7 +18,9 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 function onlyCifar10(name: string, verb: string): void {
   if (name !== 'cifar10') {
     const guess = didYouMean(name, ['cifar10']);
-    throw new UserError(`ctc data ${verb}: only cifar10 can be ${verb}ed, got "${name}"${guess ? ' (did you mean "cifar10"?)' : ''}`);
+    throw new UserError(
+      `ctc data ${verb}: only cifar10 can be ${verb}ed, got "${name}"${guess ? ' (did you mean "cifar10"?)' : ''}`,
+    );
   }
 }
 
@@ -31,17 +33,26 @@ export function listCommand(): number {
     out(`${e.name.padEnd(14)} ${status.padEnd(8)} ${detail.padEnd(22)} ${(e.copy ?? '-').padEnd(10)} ${e.location}`);
     out(`${''.padEnd(14)} ${e.note}`);
   }
-  out(`${'imagefolder'.padEnd(14)} ${'-'.padEnd(8)} ${'-'.padEnd(22)} ${'-'.padEnd(10)} dataset.path: train/<class>/<image>, test/<class>/<image>`);
+  out(
+    `${'imagefolder'.padEnd(14)} ${'-'.padEnd(8)} ${'-'.padEnd(22)} ${'-'.padEnd(10)} dataset.path: train/<class>/<image>, test/<class>/<image>`,
+  );
   return 0;
 }
 
 export async function verifyCommand(name: string | undefined, flags: { path?: string }): Promise<number> {
   if (name !== undefined && !Object.hasOwn(DATASETS, name)) {
     const guess = didYouMean(name, Object.keys(DATASETS));
-    throw new UserError(`unknown dataset "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${Object.keys(DATASETS).join(', ')}`);
+    throw new UserError(
+      `unknown dataset "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${Object.keys(DATASETS).join(', ')}`,
+    );
   }
-  if (flags.path !== undefined && name === undefined) throw new UserError('--path needs a dataset name: ctc data verify <name> --path <dir>');
-  const present = new Set(catalog().filter((e) => e.present).map((e) => e.name));
+  if (flags.path !== undefined && name === undefined)
+    throw new UserError('--path needs a dataset name: ctc data verify <name> --path <dir>');
+  const present = new Set(
+    catalog()
+      .filter((e) => e.present)
+      .map((e) => e.name),
+  );
   const names = name !== undefined ? [name] : catalog().map((e) => e.name);
   let failures = 0;
   for (const n of names) {
@@ -79,14 +90,17 @@ export function registerDataCommand(program: Command): void {
   const data = program
     .command('data')
     .description('list, verify, import and download datasets')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Data directory: $CTC_DATA_DIR, else $XDG_CACHE_HOME/ctc, else ~/.cache/ctc.
 
 Examples:
   ctc data list
   ctc data verify cifar10
   ctc data import cifar10 --from cifar10-jpeg.tar.gz
-  ctc data fetch cifar10`);
+  ctc data fetch cifar10`,
+    );
 
   data
     .command('list')
@@ -101,11 +115,14 @@ Examples:
     .argument('[name]', 'dataset to verify (default: every present one)')
     .description('load datasets in full, check sizes, counts and labels; print sha256 per file and counts per class')
     .option('--path <dir>', 'verify the copy in this folder instead of the default place (dataset.path)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit status 1 when any dataset fails. Examples:
   ctc data verify
   ctc data verify cifar10
-  ctc data verify imagefolder --path ./my-images      # train/<class>/*, test/<class>/*`)
+  ctc data verify imagefolder --path ./my-images      # train/<class>/*, test/<class>/*`,
+    )
     .action(async (name: string | undefined, flags: { path?: string }) => {
       process.exitCode = await verifyCommand(name, flags);
     });
@@ -113,16 +130,21 @@ Exit status 1 when any dataset fails. Examples:
   data
     .command('import')
     .argument('<name>', 'dataset to build: cifar10')
-    .description('build the official CIFAR-10 binary layout from a folder or .tar.gz of train/<class>/*.jpg|png and test/<class>/*')
+    .description(
+      'build the official CIFAR-10 binary layout from a folder or .tar.gz of train/<class>/*.jpg|png and test/<class>/*',
+    )
     .requiredOption('--from <dir|tar.gz>', 'image-folder tree, or a .tar.gz of one (one top folder is allowed)')
     .option('--force', 'replace an existing cifar-10-batches-bin/')
     .option('-q, --quiet', 'no progress output')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Writes <data dir>/cifar10/cifar-10-batches-bin/ and records the source in ctc-import.json there;
 runs then report the copy as jpeg-copy (JPEG pixels differ slightly from the official ones).
 Examples:
   ctc data import cifar10 --from ../shared/datasets/cifar10-jpeg.tar.gz
-  ctc data import cifar10 --from ./CIFAR-10-images --force`)
+  ctc data import cifar10 --from ./CIFAR-10-images --force`,
+    )
     .action(async (name: string, flags: { from: string; force?: boolean; quiet?: boolean }) => {
       onlyCifar10(name, 'import');
       const r = await importCifar10(flags.from, { force: flags.force, progress: createProgress(flags.quiet) });
@@ -137,12 +159,15 @@ Examples:
     .option('--md5 <hex>', 'expected md5 of the archive (default: the published one)')
     .option('--force', 'replace an existing cifar-10-batches-bin/')
     .option('-q, --quiet', 'no progress output')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 An interrupted download stays in <data dir>/cifar10/cifar-10-binary.tar.gz.part; running the
 same command again resumes it with an HTTP Range request.
 Examples:
   ctc data fetch cifar10
-  CTC_CIFAR10_URL=http://mirror.example/cifar-10-binary.tar.gz ctc data fetch cifar10`)
+  CTC_CIFAR10_URL=http://mirror.example/cifar-10-binary.tar.gz ctc data fetch cifar10`,
+    )
     .action(async (name: string, flags: { url?: string; md5?: string; force?: boolean; quiet?: boolean }) => {
       onlyCifar10(name, 'fetch');
       const url = flags.url ?? (process.env.CTC_CIFAR10_URL || undefined);

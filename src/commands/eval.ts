@@ -15,16 +15,25 @@ export async function evalRunCommand(flags: { run: string; checkpoint: string; b
   if (flags.checkpoint !== 'last' && flags.checkpoint !== 'best') {
     throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
   }
-  const ev = await evaluateRun(flags.run, { checkpoint: flags.checkpoint, backend: flags.backend as BackendChoice, keepFeatures: true });
+  const ev = await evaluateRun(flags.run, {
+    checkpoint: flags.checkpoint,
+    backend: flags.backend as BackendChoice,
+    keepFeatures: true,
+  });
   const { result } = ev;
-  const centers = ev.centers && result.features ? centerMetrics(result.features, ev.dataset.test.labels, ev.centers, ev.dataset.numClasses) : null;
+  const centers =
+    ev.centers && result.features
+      ? centerMetrics(result.features, ev.dataset.test.labels, ev.centers, ev.dataset.numClasses)
+      : null;
   process.stdout.write(
     `${ev.dir}: test accuracy ${result.accuracy.toFixed(2)}% (${result.correct}/${result.count}), checkpoint ${flags.checkpoint} at iteration ${ev.iteration}, ${ev.backend.name}\n` +
       (centers ? `  ${describeCenterMetrics(centers)}\n` : ''),
   );
   const summaryFile = runPaths(ev.dir).summary;
   if (fs.existsSync(summaryFile)) {
-    const summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as Record<string, unknown> & { evaluations?: unknown[] };
+    const summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as Record<string, unknown> & {
+      evaluations?: unknown[];
+    };
     summary.evaluations = [
       ...(summary.evaluations ?? []),
       {

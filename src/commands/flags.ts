@@ -7,7 +7,9 @@ import { UserError } from '../errors.js';
 export function integerFlag(flag: string, text: string, min = 1): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) {
-    throw new UserError(`${flag}: expected ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got '${text}'`);
+    throw new UserError(
+      `${flag}: expected ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got '${text}'`,
+    );
   }
   return n;
 }
@@ -33,6 +35,7 @@ export function nonNegativeFlag(flag: string, text: string): number {
 export function seedListFlag(flag: string, text: string | undefined): number[] | undefined {
   if (text === undefined) return undefined;
   const seeds = text.split(',').map((s) => s.trim());
-  if (seeds.some((s) => !/^\d+$/.test(s))) throw new UserError(`${flag}: expected a comma-separated list of integers, got '${text}'`);
+  if (seeds.some((s) => !/^\d+$/.test(s)))
+    throw new UserError(`${flag}: expected a comma-separated list of integers, got '${text}'`);
   return seeds.map(Number);
 }

@@ -46,7 +46,11 @@ export function registerPlotCommand(program: Command): void {
     .option('-o, --out <file>', 'output .png or .svg (.gif with --animate); default: into the run directory')
     .option('--max-points <n>', 'most test points drawn per panel (a fixed random subset)', '5000')
     .option('--title <text>', 'figure title for --runs')
-    .addOption(new Option('-b, --backend <name>', 'compute backend for the features').choices([...BACKEND_CHOICES]).default('auto'))
+    .addOption(
+      new Option('-b, --backend <name>', 'compute backend for the features')
+        .choices([...BACKEND_CHOICES])
+        .default('auto'),
+    )
     .addHelpText(
       'after',
       `
@@ -71,7 +75,8 @@ export async function plotCommand(flags: PlotFlags): Promise<number> {
   if (flags.run && flags.runs?.length) throw new UserError('give --run DIR or --runs DIR..., not both');
   const dirs = flags.run ? [flags.run] : (flags.runs ?? []);
   if (dirs.length === 0) throw new UserError('nothing to plot: give --run DIR or --runs DIR...');
-  if (flags.checkpoint !== 'last' && flags.checkpoint !== 'best') throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
+  if (flags.checkpoint !== 'last' && flags.checkpoint !== 'best')
+    throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
   const maxPoints = integerFlag('--max-points', flags.maxPoints);
   const configs = dirs.map(readRunConfig);
   const labels = runLabels(dirs, configs);
@@ -90,19 +95,43 @@ export async function plotCommand(flags: PlotFlags): Promise<number> {
 
   if (flags.curves) {
     const runs = dirs.map((d, i) => ({ label: labels[i], log: readMetricsLog(runPaths(d).metrics) }));
-    writeOutputs(await trainingCurves(runs), outputFiles(flags.out, dirs.length === 1 ? dirs[0] : undefined, 'curves', ['.png', '.svg']), started);
+    writeOutputs(
+      await trainingCurves(runs),
+      outputFiles(flags.out, dirs.length === 1 ? dirs[0] : undefined, 'curves', ['.png', '.svg']),
+      started,
+    );
     return 0;
   }
 
   const outs = outputFiles(flags.out, dirs.length === 1 ? dirs[0] : undefined, 'features', ['.png', '.svg']);
   const inputs: ScatterInput[] = [];
   for (const [i, dir] of dirs.entries()) {
-    const ev = await evaluateRun(dir, { checkpoint: flags.checkpoint, backend: flags.backend as BackendChoice, keepFeatures: true });
+    const ev = await evaluateRun(dir, {
+      checkpoint: flags.checkpoint,
+      backend: flags.backend as BackendChoice,
+      keepFeatures: true,
+    });
     const features = ev.result.features as Float32Array;
     const metrics = featureMetrics(features, ev.dataset.test.labels, ev.dataset.numClasses);
-    storeMetrics(ev.dir, { checkpoint: flags.checkpoint, iteration: ev.iteration, testAccuracy: ev.result.accuracy, metrics });
-    process.stdout.write(`${labels[i]}: test ${ev.result.accuracy.toFixed(2)}%, ${describeMetrics(metrics)} (${ev.dir}, iteration ${ev.iteration})\n`);
-    inputs.push({ features, labels: ev.dataset.test.labels, centers: ev.centers, classNames: ev.dataset.classNames, label: labels[i], testAccuracy: ev.result.accuracy, metrics, maxPoints });
+    storeMetrics(ev.dir, {
+      checkpoint: flags.checkpoint,
+      iteration: ev.iteration,
+      testAccuracy: ev.result.accuracy,
+      metrics,
+    });
+    process.stdout.write(
+      `${labels[i]}: test ${ev.result.accuracy.toFixed(2)}%, ${describeMetrics(metrics)} (${ev.dir}, iteration ${ev.iteration})\n`,
+    );
+    inputs.push({
+      features,
+      labels: ev.dataset.test.labels,
+      centers: ev.centers,
+      classNames: ev.dataset.classNames,
+      label: labels[i],
+      testAccuracy: ev.result.accuracy,
+      metrics,
+      maxPoints,
+    });
   }
   const { featureFigure, featureScatter } = await import('../report/plot.js');
   const renderStart = performance.now();
@@ -125,13 +154,16 @@ function readRunConfig(dir: string): Config {
  */
 function runLabels(dirs: string[], configs: Config[]): string[] {
   const losses = configs.map((c) => lossLabel(c.loss));
-  return losses.map((l, i) => (losses.indexOf(l) !== losses.lastIndexOf(l) ? `${l} (${path.basename(path.resolve(dirs[i]))})` : l));
+  return losses.map((l, i) =>
+    losses.indexOf(l) !== losses.lastIndexOf(l) ? `${l} (${path.basename(path.resolve(dirs[i]))})` : l,
+  );
 }
 
 /** --out as given (its extension picks the format), else `<run>/<stem>` with each default extension. */
 function outputFiles(out: string | undefined, runDir: string | undefined, stem: string, exts: string[]): string[] {
   if (out) {
-    if (!exts.includes(path.extname(out).toLowerCase())) throw new UserError(`--out ${out}: expected a ${exts.join(' or ')} file`);
+    if (!exts.includes(path.extname(out).toLowerCase()))
+      throw new UserError(`--out ${out}: expected a ${exts.join(' or ')} file`);
     return [path.resolve(out)];
   }
   if (!runDir) throw new UserError(`a figure of several runs needs --out FILE${exts.join('|')}`);
@@ -159,7 +191,10 @@ function describeMetrics(m: FeatureMetricsResult): string {
 }
 
 /** Adds featureMetrics to summary.json (atomically), when the run has finished and has one. */
-function storeMetrics(dir: string, m: { checkpoint: string; iteration: number; testAccuracy: number; metrics: FeatureMetricsResult }): void {
+function storeMetrics(
+  dir: string,
+  m: { checkpoint: string; iteration: number; testAccuracy: number; metrics: FeatureMetricsResult },
+): void {
   const file = runPaths(dir).summary;
   if (!fs.existsSync(file)) return;
   let summary: Record<string, unknown>;
@@ -168,6 +203,12 @@ function storeMetrics(dir: string, m: { checkpoint: string; iteration: number; t
   } catch {
     throw new UserError(`${file}: not valid JSON`);
   }
-  summary.featureMetrics = { checkpoint: m.checkpoint, iteration: m.iteration, testAccuracy: m.testAccuracy, ...m.metrics, at: new Date().toISOString() };
+  summary.featureMetrics = {
+    checkpoint: m.checkpoint,
+    iteration: m.iteration,
+    testAccuracy: m.testAccuracy,
+    ...m.metrics,
+    at: new Date().toISOString(),
+  };
   writeFileAtomic(file, `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -41,7 +41,9 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   const plan = planRuns(profile, seeds).filter((r) => !only || only.some((o) => r.folder.includes(o)));
   if (plan.length === 0) throw new UserError(`--only ${flags.only}: no run of profile ${profile.name} matches`);
   const say = (line: string) => flags.quiet || process.stderr.write(`${line}\n`);
-  say(`profile ${profile.name}: ${plan.length} run(s), ${jobs} at a time, backend ${profile.backend}; runs in ${runsRoot}`);
+  say(
+    `profile ${profile.name}: ${plan.length} run(s), ${jobs} at a time, backend ${profile.backend}; runs in ${runsRoot}`,
+  );
 
   const options = { backend: profile.backend, sideBySide: jobs };
   const poolJobs: (PoolJob & { run: PlannedRun })[] = plan.map((run) => ({
@@ -64,9 +66,14 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
         [status, detail] = ['skipped', skippedGroups.get(j.run.group) as string];
       }
       statuses.push({ dir: j.dir, status, detail, seconds: 'seconds' in outcome ? outcome.seconds : 0 });
-      say(`[${statuses.length}/${plan.length}] ${path.relative(process.cwd(), j.dir) || '.'}: ${status}${detail ? ` (${detail})` : ''}`);
+      say(
+        `[${statuses.length}/${plan.length}] ${path.relative(process.cwd(), j.dir) || '.'}: ${status}${detail ? ` (${detail})` : ''}`,
+      );
     },
-    signal: (signal, n) => say(`${signal}: starting no more runs; the ${n} running run(s) save a checkpoint and stop (ctc reproduce again resumes them)`),
+    signal: (signal, n) =>
+      say(
+        `${signal}: starting no more runs; the ${n} running run(s) save a checkpoint and stop (ctc reproduce again resumes them)`,
+      ),
   });
 
   if (!pool.stoppedBy) await verifyHeldOut(poolJobs, profile, statuses, say);
@@ -83,7 +90,12 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
       seeds: seeds ?? profile.seeds,
       budgets: profile.groups.map((g) => ({ configs: g.configs, set: g.set })),
       wallSeconds: Math.round(pool.wallSeconds),
-      runs: statuses.map((r) => ({ dir: path.relative(out, r.dir), status: r.status, detail: r.detail, seconds: Math.round(r.seconds) })),
+      runs: statuses.map((r) => ({
+        dir: path.relative(out, r.dir),
+        status: r.status,
+        detail: r.detail,
+        seconds: Math.round(r.seconds),
+      })),
       machine: machine(),
       versions: versions(),
       finishedAt: new Date().toISOString(),
@@ -95,7 +107,9 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   const failed = statuses.filter((r) => r.status === 'failed');
   for (const f of failed) process.stderr.write(`failed: ${f.dir}: ${f.detail}\n`);
   const left = plan.length - complete.length - failed.length;
-  say(`profile ${profile.name}: ${complete.length} complete, ${failed.length} failed, ${left} skipped or not run in ${Math.round(pool.wallSeconds)} s -> ${out}`);
+  say(
+    `profile ${profile.name}: ${complete.length} complete, ${failed.length} failed, ${left} skipped or not run in ${Math.round(pool.wallSeconds)} s -> ${out}`,
+  );
   if (pool.stoppedBy) return pool.stoppedBy === 'SIGINT' ? 130 : 143;
   return failed.length > 0 ? 1 : 0;
 }
@@ -105,7 +119,12 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
  * verification yet (its default --out, beside the run, where the tables read it). A failed
  * verification marks its run failed.
  */
-async function verifyHeldOut(jobs: (PoolJob & { run: PlannedRun })[], profile: Profile, statuses: { dir: string; status: Status; detail: string }[], say: (line: string) => void) {
+async function verifyHeldOut(
+  jobs: (PoolJob & { run: PlannedRun })[],
+  profile: Profile,
+  statuses: { dir: string; status: Status; detail: string }[],
+  say: (line: string) => void,
+) {
   const wanted = jobs.filter((j) => profile.groups[j.run.group].verify === 'heldout' && runState(j.dir) === 'done');
   for (const j of wanted.filter((w) => !fs.existsSync(runPaths(w.dir).verification))) {
     const { done } = startChild(['verify', '--run', j.dir, '--heldout', '--backend', profile.backend]);

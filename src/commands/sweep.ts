@@ -16,7 +16,8 @@ import { integerFlag, positiveNumberFlag } from './flags.js';
 import { workerCommand } from './worker.js';
 
 const DEFAULT_QUEUE = 'ctc-sweeps'; // also in src/sweep/queue.ts, which this file loads only on demand
-const redisOption = () => new Option('--redis <url>', 'Redis server, redis://host:port').env('CTC_REDIS').makeOptionMandatory();
+const redisOption = () =>
+  new Option('--redis <url>', 'Redis server, redis://host:port').env('CTC_REDIS').makeOptionMandatory();
 const queueOption = () => new Option('--queue <name>', 'BullMQ queue name').default(DEFAULT_QUEUE);
 
 export function planSweep(file: string): SweepPlan {
@@ -29,11 +30,26 @@ export function planCommand(file: string, flags: { runsRoot: string; json?: bool
   const root = path.resolve(flags.runsRoot);
   const state = (runDir: string) => runState(path.join(root, ...runDir.split('/')));
   if (flags.json) {
-    const out = jobs.map((j) => ({ id: j.id, runDir: j.runDir, label: j.label, assignment: j.assignment, sets: j.sets, state: state(j.runDir) }));
-    process.stdout.write(`${JSON.stringify({ name: spec.name, file: spec.file, config: spec.configFile, backend: spec.backend, jobs: out }, null, 2)}\n`);
+    const out = jobs.map((j) => ({
+      id: j.id,
+      runDir: j.runDir,
+      label: j.label,
+      assignment: j.assignment,
+      sets: j.sets,
+      state: state(j.runDir),
+    }));
+    process.stdout.write(
+      `${JSON.stringify({ name: spec.name, file: spec.file, config: spec.configFile, backend: spec.backend, jobs: out }, null, 2)}\n`,
+    );
     return 0;
   }
-  process.stdout.write(formatPlan(plan, jobs.map((j) => state(j.runDir)), { base: shortPath(spec.configFile), runs: path.join(flags.runsRoot, spec.name) }));
+  process.stdout.write(
+    formatPlan(
+      plan,
+      jobs.map((j) => state(j.runDir)),
+      { base: shortPath(spec.configFile), runs: path.join(flags.runsRoot, spec.name) },
+    ),
+  );
   return 0;
 }
 
@@ -60,8 +76,15 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const runsRoot = path.resolve(flags.runsRoot);
   const out = path.resolve(flags.out ?? path.join('results', spec.name));
   const say = (line: string) => flags.quiet || process.stderr.write(`${line}\n`);
-  say(`sweep ${spec.name}: ${plan.jobs.length} job(s), ${jobs} at a time, backend ${spec.backend}; runs in ${path.join(runsRoot, spec.name)}`);
-  const run = await runLocal(plan, { jobs, runsRoot, checkpointSeconds: positiveNumberFlag('--checkpoint-seconds', flags.checkpointSeconds), quiet: flags.quiet });
+  say(
+    `sweep ${spec.name}: ${plan.jobs.length} job(s), ${jobs} at a time, backend ${spec.backend}; runs in ${path.join(runsRoot, spec.name)}`,
+  );
+  const run = await runLocal(plan, {
+    jobs,
+    runsRoot,
+    checkpointSeconds: positiveNumberFlag('--checkpoint-seconds', flags.checkpointSeconds),
+    quiet: flags.quiet,
+  });
   const count = (...s: string[]) => run.results.filter((r) => s.includes(r.outcome.status)).length;
   const complete = count('done', 'already done');
   if (complete > 0) {
@@ -77,7 +100,13 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       set: spec.set,
       axes: spec.axes,
       wallSeconds: Math.round(run.wallSeconds),
-      runs: run.results.map((r) => ({ id: r.job.id, job: r.job.label, dir: path.relative(out, r.dir), status: r.outcome.status, detail: describeOutcome(r.outcome) })),
+      runs: run.results.map((r) => ({
+        id: r.job.id,
+        job: r.job.label,
+        dir: path.relative(out, r.dir),
+        status: r.outcome.status,
+        detail: describeOutcome(r.outcome),
+      })),
       machine: machine(),
       versions: versions(),
       finishedAt: new Date().toISOString(),
@@ -86,7 +115,10 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     writeTables([path.join(runsRoot, spec.name)], out, provenance, flags.quiet);
   }
   const failed = run.results.filter((r) => r.outcome.status === 'failed');
-  for (const f of failed) process.stderr.write(`failed: ${f.job.id} (${f.job.label}): ${describeOutcome(f.outcome).replace(/^FAILED: /, '')}\n  ${f.dir}\n`);
+  for (const f of failed)
+    process.stderr.write(
+      `failed: ${f.job.id} (${f.job.label}): ${describeOutcome(f.outcome).replace(/^FAILED: /, '')}\n  ${f.dir}\n`,
+    );
   const notRun = plan.jobs.length - run.results.length;
   say(
     `sweep ${spec.name}: ${complete} complete, ${failed.length} failed, ${count('interrupted') + notRun} not finished in ${Math.round(run.wallSeconds)} s` +
@@ -96,7 +128,10 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   return failed.length > 0 ? 1 : 0;
 }
 
-export async function submitCommand(file: string, flags: { redis: string; queue: string; attempts: string; backoffSeconds: string; retryFailed?: boolean }): Promise<number> {
+export async function submitCommand(
+  file: string,
+  flags: { redis: string; queue: string; attempts: string; backoffSeconds: string; retryFailed?: boolean },
+): Promise<number> {
   const plan = planSweep(file);
   const attempts = integerFlag('--attempts', flags.attempts);
   const backoffSeconds = positiveNumberFlag('--backoff-seconds', flags.backoffSeconds as string);
@@ -114,14 +149,19 @@ export async function submitCommand(file: string, flags: { redis: string; queue:
   return 0;
 }
 
-export async function statusCommand(file: string, flags: { redis: string; queue: string; json?: boolean }): Promise<number> {
+export async function statusCommand(
+  file: string,
+  flags: { redis: string; queue: string; json?: boolean },
+): Promise<number> {
   const plan = planSweep(file);
   const { openQueue, sweepStatus } = await import('../sweep/queue.js');
   const queue = await openQueue(flags);
   try {
     const rows = await sweepStatus(queue, plan);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ sweep: plan.spec.name, queue: flags.queue, totals: statusTotals(rows), jobs: rows }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ sweep: plan.spec.name, queue: flags.queue, totals: statusTotals(rows), jobs: rows }, null, 2)}\n`,
+      );
       return 0;
     }
     process.stdout.write(formatStatus(plan.spec.name, flags.queue, rows));
@@ -144,7 +184,7 @@ export function registerSweepCommands(program: Command): void {
   sweep
     .command('plan <file>')
     .description('list the jobs of a sweep with their run ids (a hash of each resolved config)')
-    .option('--runs-root <dir>', 'root of run directories (to show each job\'s state)', 'runs')
+    .option('--runs-root <dir>', "root of run directories (to show each job's state)", 'runs')
     .option('--json', 'machine-readable')
     .action(action(planCommand));
   sweep
@@ -153,12 +193,12 @@ export function registerSweepCommands(program: Command): void {
     .option('-j, --jobs <n>', 'runs at a time (child processes)', '1')
     .option('--runs-root <dir>', 'runs go to <runs-root>/<sweep name>/<id>/', 'runs')
     .option('-o, --out <dir>', 'where the tables go (default results/<sweep name>)')
-    .option('--checkpoint-seconds <s>', 'seconds between mid-epoch checkpoints (ctc train\'s default: 60)')
+    .option('--checkpoint-seconds <s>', "seconds between mid-epoch checkpoints (ctc train's default: 60)")
     .option('-q, --quiet', 'no progress lines')
     .action(action(runCommand));
   sweep
     .command('submit <file>')
-    .description('queue the sweep\'s jobs on Redis for ctc workers (a second submit adds nothing)')
+    .description("queue the sweep's jobs on Redis for ctc workers (a second submit adds nothing)")
     .addOption(redisOption())
     .addOption(queueOption())
     .option('--attempts <n>', 'tries per job before it counts as failed', '3')
@@ -180,10 +220,13 @@ export function registerSweepCommands(program: Command): void {
     .addOption(queueOption())
     .option('--concurrency <n>', 'jobs at a time on this machine', '1')
     .option('--runs-root <dir>', 'root every worker can write (a shared path); jobs go to <root>/<sweep>/<id>/', 'runs')
-    .option('--checkpoint-seconds <s>', 'seconds between mid-epoch checkpoints (ctc train\'s default: 60)')
-    .option('--lock-duration-ms <ms>', 'job lock lifetime: a dead worker\'s job is handed on after about this', '30000')
+    .option('--checkpoint-seconds <s>', "seconds between mid-epoch checkpoints (ctc train's default: 60)")
+    .option('--lock-duration-ms <ms>', "job lock lifetime: a dead worker's job is handed on after about this", '30000')
     .option('--stalled-interval-ms <ms>', 'how often to look for jobs of dead workers', '30000')
-    .addHelpText('after', '\nExample:\n  ctc worker --redis redis://queue-host:6379 --runs-root /shared/runs --concurrency 2\n\nSIGINT/SIGTERM: take no more jobs, checkpoint the running ones and put them back in the queue.')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ctc worker --redis redis://queue-host:6379 --runs-root /shared/runs --concurrency 2\n\nSIGINT/SIGTERM: take no more jobs, checkpoint the running ones and put them back in the queue.',
+    )
     .action(action(workerCommand));
 }
 

@@ -44,8 +44,15 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
       stopRequested: () => signal !== null,
     });
     if (outcome.status === 'interrupted') {
-      const again = [`ctc train --config ${file}`, ...flags.set.map((s) => `--set ${s}`), `--out ${outDir}`, '--resume'].join(' ');
-      process.stderr.write(`interrupted at iteration ${outcome.iteration}; checkpoint saved. Resume with:\n  ${again}\n`);
+      const again = [
+        `ctc train --config ${file}`,
+        ...flags.set.map((s) => `--set ${s}`),
+        `--out ${outDir}`,
+        '--resume',
+      ].join(' ');
+      process.stderr.write(
+        `interrupted at iteration ${outcome.iteration}; checkpoint saved. Resume with:\n  ${again}\n`,
+      );
       return signal === 'SIGTERM' ? 143 : 130;
     }
     const s = outcome.summary;

@@ -27,9 +27,12 @@ interface VerifyFlags {
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('open-set verification: LFW-style pairs of images, same identity or not, from a run\'s features')
+    .description("open-set verification: LFW-style pairs of images, same identity or not, from a run's features")
     .requiredOption('-r, --run <dir>', 'the trained run')
-    .option('--pairs <file>', "pairs file in LFW's format (FOLDS<TAB>N, then per fold N matched and N mismatched lines)")
+    .option(
+      '--pairs <file>',
+      "pairs file in LFW's format (FOLDS<TAB>N, then per fold N matched and N mismatched lines)",
+    )
     .option('--images <dir>', 'with --pairs: the images, DIR/NAME/NAME_0001.jpg (JPEG or PNG, any size)')
     .option('--heldout', 'pairs from the test samples of the classes the run did not train on (dataset.classes)')
     .option('--folds <n>', 'with --heldout: folds', '10')
@@ -56,7 +59,11 @@ export async function verifyCommand(flags: VerifyFlags): Promise<number> {
     throw new UserError(`--checkpoint: expected 'last' or 'best', got '${flags.checkpoint}'`);
   }
   const heldout = flags.heldout
-    ? { folds: integerFlag('--folds', flags.folds), perFold: integerFlag('--pairs-per-fold', flags.pairsPerFold), seed: integerFlag('--pair-seed', flags.pairSeed, 0) }
+    ? {
+        folds: integerFlag('--folds', flags.folds),
+        perFold: integerFlag('--pairs-per-fold', flags.pairsPerFold),
+        seed: integerFlag('--pair-seed', flags.pairSeed, 0),
+      }
     : undefined;
   const v = await verifyRun({
     run: flags.run,

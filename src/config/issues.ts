@@ -6,7 +6,8 @@ import { didYouMean } from '../util/did-you-mean.js';
 
 function valueAt(data: unknown, keyPath: (string | number)[]): unknown {
   let node = data;
-  for (const k of keyPath) node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[k] : undefined;
+  for (const k of keyPath)
+    node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[k] : undefined;
   return node;
 }
 
@@ -43,7 +44,7 @@ export function knownKeysAt(schema: z.ZodTypeAny, keyPath: (string | number)[], 
 export function describeIssue(issue: z.ZodIssue, data: unknown, knownKeys: string[]): string {
   const key = issue.path.join('.') || '(top level)';
   const received = valueAt(data, issue.path);
-  const shown = typeof received === "number" ? String(received) : JSON.stringify(received);
+  const shown = typeof received === 'number' ? String(received) : JSON.stringify(received);
   switch (issue.code) {
     case z.ZodIssueCode.unrecognized_keys: {
       const bad = issue.keys[0];

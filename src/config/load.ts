@@ -12,7 +12,14 @@ import { didYouMean, didYouMeanHint, unknownName } from '../util/did-you-mean.js
 import { configSchema, type Config } from './schema.js';
 import { describeIssue, knownKeysAt } from './issues.js';
 import { MODELS } from '../models/index.js';
-import { checkSetting, checkSettings, LOSS_SETTING_KEYS, LOSSES, settingOwner, STRING_SETTINGS } from '../losses/index.js';
+import {
+  checkSetting,
+  checkSettings,
+  LOSS_SETTING_KEYS,
+  LOSSES,
+  settingOwner,
+  STRING_SETTINGS,
+} from '../losses/index.js';
 import { DATASETS } from '../data/index.js';
 
 /** The project's configs/ folder (next to package.json), so bare names work from any directory. */
@@ -31,7 +38,9 @@ export function resolveConfigPath(arg: string): string {
   if (found && !arg.includes('/')) return found;
   const names = fs.existsSync(CONFIGS_DIR) ? fs.readdirSync(CONFIGS_DIR).filter((n) => n.endsWith('.yaml')) : [];
   const hint = didYouMean(path.basename(arg), names);
-  throw new UserError(`--config: no such file '${arg}'${hint ? ` (did you mean '${hint}'?)` : ''}; bare names are looked up in ${CONFIGS_DIR}`);
+  throw new UserError(
+    `--config: no such file '${arg}'${hint ? ` (did you mean '${hint}'?)` : ''}; bare names are looked up in ${CONFIGS_DIR}`,
+  );
 }
 
 interface Override {
@@ -97,7 +106,9 @@ export function parseConfig(source: string, file: string, sets: string[] = []): 
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     const atKey = issue.code === z.ZodIssueCode.unrecognized_keys;
     const keyPath = atKey ? [...issue.path, (issue as z.ZodUnrecognizedKeysIssue).keys[0]] : issue.path;
-    throw new UserError(`${locate(keyPath, atKey)}: ${describeIssue(issue, data, knownKeysAt(configSchema, issue.path, data))}${more}`);
+    throw new UserError(
+      `${locate(keyPath, atKey)}: ${describeIssue(issue, data, knownKeysAt(configSchema, issue.path, data))}${more}`,
+    );
   }
   const config = parsed.data;
   checkName(config.dataset.name, Object.keys(DATASETS), ['dataset', 'name'], locate);
@@ -141,13 +152,19 @@ function applyOverride(data: Record<string, unknown>, o: Override): void {
   }
 }
 
-function locateInDoc(doc: Document, keyPath: (string | number)[], atKey: boolean, where: (o: number) => string): string | undefined {
+function locateInDoc(
+  doc: Document,
+  keyPath: (string | number)[],
+  atKey: boolean,
+  where: (o: number) => string,
+): string | undefined {
   for (let n = keyPath.length; n > 0; n--) {
     const parentPath = keyPath.slice(0, n - 1);
     const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
     if (isMap(parent)) {
       const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === keyPath[n - 1]);
-      const node = (atKey && n === keyPath.length ? pair?.key : pair?.value) as { range?: [number, number, number] } | undefined;
+      const node = (atKey && n === keyPath.length ? pair?.key : pair?.value) as
+        { range?: [number, number, number] } | undefined;
       if (node?.range) return where(node.range[0]);
       if (pair && isScalar(pair.key) && pair.key.range) return where(pair.key.range[0]);
     }
@@ -174,7 +191,9 @@ function checkLossSettings(config: Config, locate: (p: string[], atKey?: boolean
     if (!LOSS_SETTING_KEYS.includes(key)) {
       const own = Object.keys(spec.settings);
       const hint = didYouMeanHint(key, LOSS_SETTING_KEYS);
-      throw new UserError(`${locate(['loss', key], true)}: loss.${key}: unknown key${hint}; the settings of ${name}: ${own.join(', ') || 'none'}`);
+      throw new UserError(
+        `${locate(['loss', key], true)}: loss.${key}: unknown key${hint}; the settings of ${name}: ${own.join(', ') || 'none'}`,
+      );
     }
     const problem = checkSetting(settingOwner(key), value);
     if (problem) throw new UserError(`${locate(['loss', key])}: loss.${key}: ${problem}`);
@@ -190,11 +209,15 @@ function checkModelOptions(config: Config, locate: (p: string[], atKey?: boolean
     if (key === 'name') continue;
     if (!known.includes(key)) {
       const hint = didYouMeanHint(key, known);
-      throw new UserError(`${locate(['model', key], true)}: model.${key}: unknown option for ${config.model.name}${hint}; known: ${known.join(', ') || 'none'}`);
+      throw new UserError(
+        `${locate(['model', key], true)}: model.${key}: unknown option for ${config.model.name}${hint}; known: ${known.join(', ') || 'none'}`,
+      );
     }
     const expected = typeof (spec.defaults as Record<string, unknown>)[key];
     if (typeof value !== expected) {
-      throw new UserError(`${locate(['model', key])}: model.${key}: expected a ${expected}, got ${JSON.stringify(value)}`);
+      throw new UserError(
+        `${locate(['model', key])}: model.${key}: expected a ${expected}, got ${JSON.stringify(value)}`,
+      );
     }
   }
   const problem = spec.validate({ ...spec.defaults, ...config.model });

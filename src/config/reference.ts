@@ -99,7 +99,11 @@ function lossEntries(): Entry[] {
   };
   return [
     { key: 'loss.name', help: names('loss', Object.keys(LOSSES)) },
-    ...[...settings].map(([key, e]) => ({ key: `loss.${key}`, help: `${choices(key)}${e.help}`, defaults: sameOrEach(e.defaults) })),
+    ...[...settings].map(([key, e]) => ({
+      key: `loss.${key}`,
+      help: `${choices(key)}${e.help}`,
+      defaults: sameOrEach(e.defaults),
+    })),
   ];
 }
 
@@ -109,13 +113,17 @@ function settingDefault(setting: LossSetting): string {
   const { on, values } = setting.default;
   const first = defaultOf(setting, { [on]: Object.keys(values)[0] });
   const others = Object.entries(values).filter(([, v]) => v !== first);
-  return others.length ? `${first} (${others.map(([choice, v]) => `${on} ${choice}: ${v}`).join(', ')})` : String(first);
+  return others.length
+    ? `${first} (${others.map(([choice, v]) => `${on} ${choice}: ${v}`).join(', ')})`
+    : String(first);
 }
 
 /** `mean` when every loss that has the setting defaults to it, else `center 0.01, contrastive-center 1`. */
 function sameOrEach(defaults: [string, string][]): string {
   const values = new Set(defaults.map(([, v]) => v));
-  return defaults.length > 1 && values.size === 1 ? defaults[0][1] : defaults.map(([name, v]) => `${name} ${v}`).join(', ');
+  return defaults.length > 1 && values.size === 1
+    ? defaults[0][1]
+    : defaults.map(([name, v]) => `${name} ${v}`).join(', ');
 }
 
 const names = (what: string, known: string[]) => `the ${what}: ${known.join(' | ')}`;

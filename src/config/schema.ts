@@ -10,15 +10,25 @@ const finite = z.number().finite();
 
 const schedule = z
   .discriminatedUnion('name', [
-  z.object({ name: z.literal('constant') }).strict(),
-  /** Caffe's "inv": lr * (1 + gamma * iter)^-power. */
-  z.object({ name: z.literal('inv'), gamma: finite.positive().default(1e-4), power: finite.positive().default(0.75) }).strict(),
-  /** lr * gamma^(number of milestones passed), milestones in iterations. */
-  z
-    .object({ name: z.literal('multistep'), milestones: z.array(positiveInt).min(1), gamma: finite.positive().default(0.1) })
-    .strict(),
-  /** lr * gamma^floor(iter / stepSize). */
-  z.object({ name: z.literal('step'), stepSize: positiveInt, gamma: finite.positive().default(0.1) }).strict(),
+    z.object({ name: z.literal('constant') }).strict(),
+    /** Caffe's "inv": lr * (1 + gamma * iter)^-power. */
+    z
+      .object({
+        name: z.literal('inv'),
+        gamma: finite.positive().default(1e-4),
+        power: finite.positive().default(0.75),
+      })
+      .strict(),
+    /** lr * gamma^(number of milestones passed), milestones in iterations. */
+    z
+      .object({
+        name: z.literal('multistep'),
+        milestones: z.array(positiveInt).min(1),
+        gamma: finite.positive().default(0.1),
+      })
+      .strict(),
+    /** lr * gamma^floor(iter / stepSize). */
+    z.object({ name: z.literal('step'), stepSize: positiveInt, gamma: finite.positive().default(0.1) }).strict(),
   ])
   .describe(
     'learning-rate schedule: {name: constant} | {name: inv, gamma: 1e-4, power: 0.75} (Caffe) | {name: multistep, milestones: [..], gamma: 0.1} | {name: step, stepSize, gamma: 0.1}',
@@ -41,7 +51,11 @@ export const configSchema = z
     dataset: z
       .object({
         name: z.string(), // described with the dataset registry's names (config/reference.ts)
-        path: z.string().min(1).optional().describe("folder with the dataset's files (default: the bundled or system copy, ctc data list)"),
+        path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("folder with the dataset's files (default: the bundled or system copy, ctc data list)"),
         trainLimit: positiveInt.optional().describe('use the first N training images (default: all)'),
         testLimit: positiveInt.optional().describe('use the first N test images (default: all)'),
         validation: positiveInt
@@ -51,11 +65,22 @@ export const configSchema = z
           .array(z.number().int().min(0))
           .min(2)
           .optional()
-          .describe('train and test on these classes only, e.g. [0, 1, 2, 3, 4, 5, 6]; ctc verify --heldout uses the others'),
-        subtractMean: z.boolean().default(false).describe("subtract the training set's per-pixel mean (the CIFAR-10 configs)"),
+          .describe(
+            'train and test on these classes only, e.g. [0, 1, 2, 3, 4, 5, 6]; ctc verify --heldout uses the others',
+          ),
+        subtractMean: z
+          .boolean()
+          .default(false)
+          .describe("subtract the training set's per-pixel mean (the CIFAR-10 configs)"),
         augment: z
           .object({
-            pad: z.number().int().min(0).max(16).default(4).describe('training-time augmentation: zero-pad, then a random crop'),
+            pad: z
+              .number()
+              .int()
+              .min(0)
+              .max(16)
+              .default(4)
+              .describe('training-time augmentation: zero-pad, then a random crop'),
             flip: z.boolean().default(true).describe('training-time augmentation: random horizontal flips'),
           })
           .strict()
@@ -85,7 +110,9 @@ export const configSchema = z
         onNan: z
           .enum(['stop', 'lower-lr'])
           .default('stop')
-          .describe('a NaN/Inf loss or gradient: stop (the last good checkpoint stays), or skip the step and halve the lr'),
+          .describe(
+            'a NaN/Inf loss or gradient: stop (the last good checkpoint stays), or skip the step and halve the lr',
+          ),
       })
       .strict()
       .default({}),

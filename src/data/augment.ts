@@ -32,7 +32,8 @@ export function pixelMean(split: Split, imageShape: [number, number, number]): F
 /** x[i] -= scale * mean[i mod pixels], in place, for a batch of n images; returns x. */
 export function subtractMean(x: Float32Array, mean: Float32Array, scale = 1): Float32Array {
   const pixels = mean.length;
-  if (x.length % pixels !== 0) throw new RangeError(`subtractMean: ${x.length} floats are not whole images of ${pixels}`);
+  if (x.length % pixels !== 0)
+    throw new RangeError(`subtractMean: ${x.length} floats are not whole images of ${pixels}`);
   for (let offset = 0; offset < x.length; offset += pixels) {
     for (let p = 0; p < pixels; p++) x[offset + p] -= scale * mean[p];
   }
@@ -53,7 +54,11 @@ export interface AugmentOptions {
  * (y + dy, x' + dx) with x' = w - 1 - x when flipped, and 0 where that falls outside.
  */
 export function augmentBatch(
-  x: Float32Array, n: number, shape: [number, number, number], rng: Rng, opts: AugmentOptions = { pad: 4, flip: true },
+  x: Float32Array,
+  n: number,
+  shape: [number, number, number],
+  rng: Rng,
+  opts: AugmentOptions = { pad: 4, flip: true },
   out: Float32Array = new Float32Array(x.length),
 ): Float32Array {
   const [h, w, c] = shape;

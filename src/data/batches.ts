@@ -58,9 +58,7 @@ export function makeBatch(
 ): { x: Float32Array; y: Int32Array } {
   const pixels = imageShape[0] * imageShape[1] * imageShape[2];
   if (split.images.length !== split.count * pixels) {
-    throw new RangeError(
-      `makeBatch: split has ${split.images.length} bytes, not ${split.count} x ${pixels}`,
-    );
+    throw new RangeError(`makeBatch: split has ${split.images.length} bytes, not ${split.count} x ${pixels}`);
   }
   const table = lookupTable(scaling);
   const x = new Float32Array(indices.length * pixels);

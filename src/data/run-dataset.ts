@@ -30,9 +30,12 @@ export function pickSplit(split: Split, indices: ArrayLike<number>): Split {
 /** The dataset with `count` training images moved to `validation` (both keep the original order). */
 export function holdOutValidation(dataset: Dataset, count: number, seed: number): Dataset {
   const n = dataset.train.count;
-  if (!Number.isInteger(count) || count < 1) throw new UserError(`dataset.validation must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new UserError(`dataset.validation must be a positive integer, got ${count}`);
   if (count >= n) {
-    throw new UserError(`dataset.validation: ${count} images would leave none to train on (the training set has ${n} images after trainLimit)`);
+    throw new UserError(
+      `dataset.validation: ${count} images would leave none to train on (the training set has ${n} images after trainLimit)`,
+    );
   }
   const order = new Rng((seed ^ VALIDATION_STREAM) >>> 0).shuffle(Int32Array.from({ length: n }, (_, i) => i));
   const held = order.subarray(0, count).sort();
@@ -52,7 +55,8 @@ export function keepClasses(dataset: Dataset, classes: readonly number[]): Datas
       throw new UserError(`dataset.classes: ${c} is not a class of ${dataset.name} (0..${dataset.numClasses - 1})`);
     }
   }
-  if (new Set(classes).size !== classes.length) throw new UserError(`dataset.classes: a class appears twice in [${classes.join(', ')}]`);
+  if (new Set(classes).size !== classes.length)
+    throw new UserError(`dataset.classes: a class appears twice in [${classes.join(', ')}]`);
   if (classes.length < 2) throw new UserError('dataset.classes: keep at least two classes');
   const newLabel = new Map(classes.map((c, i) => [c, i]));
   const subset = (split: Split): Split => {
@@ -77,5 +81,7 @@ export function keepClasses(dataset: Dataset, classes: readonly number[]): Datas
 export async function loadRunDataset(config: Pick<Config, 'dataset' | 'seed'>): Promise<Dataset> {
   const loaded = await loadDataset(config.dataset.name, config.dataset);
   const dataset = config.dataset.classes ? keepClasses(loaded, config.dataset.classes) : loaded;
-  return config.dataset.validation === undefined ? dataset : holdOutValidation(dataset, config.dataset.validation, config.seed);
+  return config.dataset.validation === undefined
+    ? dataset
+    : holdOutValidation(dataset, config.dataset.validation, config.seed);
 }

@@ -26,7 +26,9 @@ export async function evaluate(
   const features = opts.keepFeatures ? new Float32Array(split.count * featureDim) : undefined;
   let row = 0;
   for (const indices of evalBatches(split, opts.batchSize)) {
-    const batch = opts.preprocess ? opts.preprocess.inputs(split, indices) : makeBatch(split, indices, scaling, imageShape);
+    const batch = opts.preprocess
+      ? opts.preprocess.inputs(split, indices)
+      : makeBatch(split, indices, scaling, imageShape);
     const [predicted, feats] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [indices.length, ...imageShape]);
       const [f, logits] = model.apply(x, { training: false }) as tf.Tensor[];

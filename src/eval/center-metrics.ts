@@ -13,11 +13,18 @@ export interface CenterMetrics {
   classes: number;
 }
 
-export function centerMetrics(features: ArrayLike<number>, labels: ArrayLike<number>, centers: ArrayLike<number>, numClasses: number): CenterMetrics {
+export function centerMetrics(
+  features: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  centers: ArrayLike<number>,
+  numClasses: number,
+): CenterMetrics {
   const d = centers.length / numClasses;
   const n = labels.length;
   if (!Number.isInteger(d) || features.length !== n * d) {
-    throw new Error(`centerMetrics: ${n} labels, ${features.length} feature values and ${centers.length} center values do not fit ${numClasses} classes`);
+    throw new Error(
+      `centerMetrics: ${n} labels, ${features.length} feature values and ${centers.length} center values do not fit ${numClasses} classes`,
+    );
   }
   const sums = new Float64Array(numClasses * d);
   const counts = new Float64Array(numClasses);

@@ -53,12 +53,14 @@ export function featureMetrics(
 ): FeatureMetricsResult {
   const n = labels.length;
   if (n === 0) throw new Error('featureMetrics: no features');
-  if (features.length % n !== 0) throw new Error(`featureMetrics: ${features.length} feature values do not split into ${n} rows`);
+  if (features.length % n !== 0)
+    throw new Error(`featureMetrics: ${features.length} feature values do not split into ${n} rows`);
   const d = features.length / n;
   const counts = new Int32Array(numClasses);
   for (let i = 0; i < n; i++) {
     const y = labels[i];
-    if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw new Error(`featureMetrics: label ${y} at ${i} is outside [0, ${numClasses})`);
+    if (!Number.isInteger(y) || y < 0 || y >= numClasses)
+      throw new Error(`featureMetrics: label ${y} at ${i} is outside [0, ${numClasses})`);
     counts[y]++;
   }
   const present: number[] = [];
@@ -68,7 +70,8 @@ export function featureMetrics(
     (c > 0 ? present : absentClasses).push(k);
     if (c === 1) singletonClasses.push(k);
   });
-  if (present.length < 2) throw new UserError(`feature metrics need test features from at least 2 classes, got ${present.length}`);
+  if (present.length < 2)
+    throw new UserError(`feature metrics need test features from at least 2 classes, got ${present.length}`);
 
   // One array type for both passes keeps the hot loops monomorphic (several times faster).
   const raw = Float64Array.from(features);

@@ -36,9 +36,13 @@ export interface RunEvaluation extends Omit<OpenRun, 'spec' | 'model' | 'preproc
   result: EvalResult;
 }
 
-export async function openRun(dir: string, opts: { checkpoint?: 'last' | 'best'; backend?: BackendChoice } = {}): Promise<OpenRun> {
+export async function openRun(
+  dir: string,
+  opts: { checkpoint?: 'last' | 'best'; backend?: BackendChoice } = {},
+): Promise<OpenRun> {
   const paths = runPaths(path.resolve(dir));
-  if (!fs.existsSync(paths.resolvedConfig)) throw new UserError(`${dir}: not a run directory (no config.resolved.yaml)`);
+  if (!fs.existsSync(paths.resolvedConfig))
+    throw new UserError(`${dir}: not a run directory (no config.resolved.yaml)`);
   const { config } = parseConfig(fs.readFileSync(paths.resolvedConfig, 'utf8'), paths.resolvedConfig);
   const backend = await initBackend(opts.backend ?? 'auto');
   const dataset = await loadRunDataset(config);
@@ -55,7 +59,18 @@ export async function openRun(dir: string, opts: { checkpoint?: 'last' | 'best';
     const centersTensor = tensors.get('loss/centers');
     const centers = centersTensor ? ((await centersTensor.data()) as Float32Array) : null;
     const preprocess = new Preprocessor(dataset, spec.inputScaling, config.dataset, 0);
-    return { dir: paths.dir, config, dataset, backend, spec, model, preprocess, iteration: meta.iteration, centers, dispose: () => model.dispose() };
+    return {
+      dir: paths.dir,
+      config,
+      dataset,
+      backend,
+      spec,
+      model,
+      preprocess,
+      iteration: meta.iteration,
+      centers,
+      dispose: () => model.dispose(),
+    };
   } catch (err) {
     model.dispose();
     throw err;

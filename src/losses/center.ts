@@ -13,7 +13,12 @@ import { defineLoss, initCenters } from './types.js';
  * scatterND sums duplicates, which gives the per-class sum. n comes from comparing labels
  * pairwise ([m, m]), so nothing of size k is built besides the one scatter.
  */
-export function wenCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D, labels: tf.Tensor1D, alpha: number): tf.Tensor2D {
+export function wenCenterStep(
+  centers: tf.Tensor2D,
+  features: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  alpha: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const sameClass = tf.equal(tf.expandDims(labels, 1), tf.expandDims(labels, 0)); // [m, m]
     const classCount = tf.sum(tf.cast(sameClass, 'float32'), 1); // n_{y_i}, [m]

@@ -32,7 +32,13 @@ export type CenterUpdate = (typeof CENTER_UPDATES)[number];
  * sum_{y_i != n} r_i (c_n - x_i) = (R - R_n) c_n - (S - S_n) with R = sum r_i, S = sum r_i x_i
  * and R_n, S_n their class-n parts (scatters over the labels).
  */
-export function normalizedCenterStep(centers: tf.Tensor2D, features: tf.Tensor2D, labels: tf.Tensor1D, alpha: number, delta: number): tf.Tensor2D {
+export function normalizedCenterStep(
+  centers: tf.Tensor2D,
+  features: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  alpha: number,
+  delta: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const [k, d] = centers.shape;
     const ids = tf.expandDims(labels, 1);
@@ -71,8 +77,13 @@ export const contrastiveCenter = defineLoss({
   create(dims, settings) {
     const { lambda, alpha, delta, reduction, centerUpdate } = settings;
     const centers = initCenters(dims, centerUpdate === 'autodiff');
-    const auxLoss = (features: tf.Tensor2D, labels: tf.Tensor1D, c: tf.Tensor2D, constantCenters: boolean, r: Reduction): tf.Scalar =>
-      contrastiveCenterLoss(features, labels, c, { delta, reduction: r, constantCenters });
+    const auxLoss = (
+      features: tf.Tensor2D,
+      labels: tf.Tensor1D,
+      c: tf.Tensor2D,
+      constantCenters: boolean,
+      r: Reduction,
+    ): tf.Scalar => contrastiveCenterLoss(features, labels, c, { delta, reduction: r, constantCenters });
 
     return {
       name: 'contrastive-center',

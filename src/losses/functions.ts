@@ -139,7 +139,12 @@ function reduce(perSample: tf.Tensor1D, reduction: Reduction): tf.Scalar {
 }
 
 /** ||x_i - c_{y_i}||^2 per sample. */
-function ownCenterDistance(x: tf.Tensor2D, labels: tf.Tensor1D, centers: tf.Tensor2D, constantCenters?: boolean): tf.Tensor1D {
+function ownCenterDistance(
+  x: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  centers: tf.Tensor2D,
+  constantCenters?: boolean,
+): tf.Tensor1D {
   const own = gatherRows(centers, labels, constantCenters); // [m, d]
   return tf.sum(tf.square(tf.sub(x, own)), 1);
 }
@@ -168,7 +173,12 @@ export interface CenterLossOptions {
 }
 
 /** Center loss L_c = 1/2 sum_i ||x_i - c_{y_i}||^2 (Wen et al. 2016), / m for 'mean'. */
-export function centerLoss(features: tf.Tensor2D, labels: tf.Tensor1D, centers: tf.Tensor2D, opts: CenterLossOptions = {}): tf.Scalar {
+export function centerLoss(
+  features: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  centers: tf.Tensor2D,
+  opts: CenterLossOptions = {},
+): tf.Scalar {
   checkLossInputs('centerLoss', features, labels, centers);
   return tf.tidy(() => {
     const ownDist = ownCenterDistance(features, labels, centers, opts.constantCenters); // [m]
@@ -188,15 +198,27 @@ export function contrastiveCenterLoss(
 ): tf.Scalar {
   checkLossInputs('contrastiveCenterLoss', features, labels, centers);
   const delta = opts.delta ?? 1;
-  if (!(delta > 0) || !Number.isFinite(delta)) throw new Error(`contrastiveCenterLoss: delta must be > 0, got ${delta}`);
-  return tf.tidy(() => reduce(tf.mul(0.5, contrastiveRatios(features, labels, centers, delta, opts.constantCenters)), opts.reduction ?? 'mean'));
+  if (!(delta > 0) || !Number.isFinite(delta))
+    throw new Error(`contrastiveCenterLoss: delta must be > 0, got ${delta}`);
+  return tf.tidy(() =>
+    reduce(
+      tf.mul(0.5, contrastiveRatios(features, labels, centers, delta, opts.constantCenters)),
+      opts.reduction ?? 'mean',
+    ),
+  );
 }
 
 /**
  * r_i = A_i / B_i per sample, [m]: the terms of L_ctc (without the 1/2), and the push weights of
  * the 'normalized' center rule. B_i is the sum over all centers minus A_i, O((m + k) d).
  */
-export function contrastiveRatios(features: tf.Tensor2D, labels: tf.Tensor1D, centers: tf.Tensor2D, delta: number, constantCenters?: boolean): tf.Tensor1D {
+export function contrastiveRatios(
+  features: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  centers: tf.Tensor2D,
+  delta: number,
+  constantCenters?: boolean,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const ownDist = ownCenterDistance(features, labels, centers, constantCenters); // A, [m]
     const allDist = sumSquaredDistances(features, centers, constantCenters); // [m]

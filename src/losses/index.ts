@@ -23,7 +23,9 @@ export type LossOptions = LossDims & Partial<Merged<SettingsUnion>>;
 export type LossFactory = (options: LossOptions) => TrainingLoss;
 
 /** The settings any loss has, in registry order. */
-export const LOSS_SETTING_KEYS: readonly string[] = [...new Set(Object.values(LOSSES).flatMap((spec) => Object.keys(spec.settings)))];
+export const LOSS_SETTING_KEYS: readonly string[] = [
+  ...new Set(Object.values(LOSSES).flatMap((spec) => Object.keys(spec.settings))),
+];
 
 /** The first loss's spec of a setting that several losses share (they share its rule). */
 export function settingOwner(key: string): LossSetting {

@@ -52,7 +52,10 @@ export function checkSettings(
 }
 
 /** The spec's settings resolved over their defaults; a bad value is a UserError naming the key. */
-export function resolveSettings<S extends LossSettings>(spec: LossSpec<S>, values: Readonly<Record<string, unknown>>): SettingValues<S> {
+export function resolveSettings<S extends LossSettings>(
+  spec: LossSpec<S>,
+  values: Readonly<Record<string, unknown>>,
+): SettingValues<S> {
   const { settings, problem } = checkSettings(spec, values);
   if (problem) throw new UserError(`loss.${problem.key} ${problem.message}`);
   return settings as SettingValues<S>;
@@ -66,7 +69,10 @@ export function defaultOf(setting: LossSetting, resolved: Readonly<Record<string
 
 /** The problem with one setting's value, e.g. `must be > 0, got 0` (callers name the key), or null. */
 export function checkSetting(setting: LossSetting, value: unknown): string | null {
-  if (isChoice(setting)) return setting.rule.includes(value as string) ? null : `must be one of ${setting.rule.join(', ')}, got '${String(value)}'`;
+  if (isChoice(setting))
+    return setting.rule.includes(value as string)
+      ? null
+      : `must be one of ${setting.rule.join(', ')}, got '${String(value)}'`;
   if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a finite number, got ${String(value)}`;
   return (setting.rule === '> 0' ? value > 0 : value >= 0) ? null : `must be ${setting.rule}, got ${value}`;
 }
@@ -83,7 +89,9 @@ export function labelOf(name: string, spec: SettingsOwner, loss: Readonly<Record
     Object.entries(setting.unusedWith ?? {}).some(([other, values]) => values.includes(String(resolved[other])));
   const notes = (spec.label ?? Object.keys(spec.settings))
     .map((key): [string, LossSetting] => [key, spec.settings[key]])
-    .filter(([key, setting]) => loss[key] !== undefined && loss[key] !== defaultOf(setting, resolved) && !unused(setting))
+    .filter(
+      ([key, setting]) => loss[key] !== undefined && loss[key] !== defaultOf(setting, resolved) && !unused(setting),
+    )
     .map(([key]) => `${key}=${String(loss[key])}`);
   return notes.length ? `${name} [${notes.join(', ')}]` : name;
 }

@@ -61,7 +61,9 @@ export interface LossSpec<S extends LossSettings = LossSettings> {
 }
 
 /** A spec with its settings' types kept, so `create` sees them typed and `label` names only settings. */
-export function defineLoss<const S extends LossSettings>(spec: LossSpec<S> & { label?: readonly (keyof S & string)[] }): LossSpec<S> {
+export function defineLoss<const S extends LossSettings>(
+  spec: LossSpec<S> & { label?: readonly (keyof S & string)[] },
+): LossSpec<S> {
   return spec;
 }
 

@@ -14,7 +14,9 @@ export const lenets: ModelSpec<LeNetsOptions> = {
   defaults: { featureDim: 500 },
   help: { featureDim: 'feature size: width of the features output, where the center losses act' },
   validate: (o) =>
-    Number.isInteger(o.featureDim) && o.featureDim >= 1 ? null : `model.featureDim must be a positive integer, got ${o.featureDim}`,
+    Number.isInteger(o.featureDim) && o.featureDim >= 1
+      ? null
+      : `model.featureDim must be a positive integer, got ${o.featureDim}`,
   build(ctx, options) {
     const init = new SeededInit(ctx.seed);
     const input = tf.input({ shape: ctx.inputShape, name: 'image' });
@@ -27,7 +29,9 @@ export const lenets: ModelSpec<LeNetsOptions> = {
     h = conv(50, 'conv2').apply(h) as tf.SymbolicTensor;
     h = pool('pool2').apply(h) as tf.SymbolicTensor;
     h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: options.featureDim, kernelInitializer: init.caffeXavier(), name: 'ip1' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .dense({ units: options.featureDim, kernelInitializer: init.caffeXavier(), name: 'ip1' })
+      .apply(h) as tf.SymbolicTensor;
     const features = tf.layers.reLU({ name: 'features' }).apply(h) as tf.SymbolicTensor;
     const logits = tf.layers
       .dense({ units: ctx.numClasses, kernelInitializer: init.caffeXavier(), name: 'logits' })

@@ -17,10 +17,11 @@ export const lenetspp: ModelSpec<LeNetsPPOptions> = {
   defaults: { featureDim: 2, pool3: 3 },
   help: {
     featureDim: 'feature size: width of the features output, where the center losses act',
-    pool3: 'window of the last max pool: 3 (the released code) or 2 (the paper\'s table)',
+    pool3: "window of the last max pool: 3 (the released code) or 2 (the paper's table)",
   },
   validate(o) {
-    if (!Number.isInteger(o.featureDim) || o.featureDim < 1) return `model.featureDim must be a positive integer, got ${o.featureDim}`;
+    if (!Number.isInteger(o.featureDim) || o.featureDim < 1)
+      return `model.featureDim must be a positive integer, got ${o.featureDim}`;
     if (o.pool3 !== 2 && o.pool3 !== 3) return `model.pool3 must be 2 or 3, got ${o.pool3}`;
     return null;
   },
@@ -44,10 +45,14 @@ export const lenetspp: ModelSpec<LeNetsPPOptions> = {
         h = prelu(`prelu${stage}_${part}`, [1, 2]).apply(h) as tf.SymbolicTensor;
       }
       const poolSize = stage === 3 ? options.pool3 : 2;
-      h = tf.layers.maxPooling2d({ poolSize, strides: 2, padding: 'valid', name: `pool${stage}` }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers
+        .maxPooling2d({ poolSize, strides: 2, padding: 'valid', name: `pool${stage}` })
+        .apply(h) as tf.SymbolicTensor;
     }
     h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: options.featureDim, kernelInitializer: init.caffeXavier(), name: 'ip1' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .dense({ units: options.featureDim, kernelInitializer: init.caffeXavier(), name: 'ip1' })
+      .apply(h) as tf.SymbolicTensor;
     const features = prelu('features').apply(h) as tf.SymbolicTensor;
     const logits = tf.layers
       .dense({ units: ctx.numClasses, useBias: false, kernelInitializer: init.caffeXavier(), name: 'logits' })

@@ -53,7 +53,15 @@ export const resnet20: ModelSpec<ResNet20Options> = {
   build(ctx, options) {
     const init = new SeededInit(ctx.seed);
     const conv = (filters: number, strides: number, name: string) =>
-      tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', useBias: false, kernelInitializer: init.he(), name });
+      tf.layers.conv2d({
+        filters,
+        kernelSize: 3,
+        strides,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: init.he(),
+        name,
+      });
     const bn = (name: string) => tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name });
     const relu = (name: string) => tf.layers.reLU({ name });
 
@@ -75,7 +83,9 @@ export const resnet20: ModelSpec<ResNet20Options> = {
         const shortcut =
           strides === 1 && filters === channels
             ? h
-            : (new ShortcutA({ extraChannels: filters - channels, name: `${name}_shortcut` }).apply(h) as tf.SymbolicTensor);
+            : (new ShortcutA({ extraChannels: filters - channels, name: `${name}_shortcut` }).apply(
+                h,
+              ) as tf.SymbolicTensor);
         h = tf.layers.add({ name: `${name}_add` }).apply([r, shortcut]) as tf.SymbolicTensor;
         h = relu(`${name}_relu2`).apply(h) as tf.SymbolicTensor;
         channels = filters;

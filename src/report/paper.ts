@@ -15,7 +15,13 @@ export const PAPER_FIGURES: readonly PaperFigure[] = [
   { dataset: 'mnist', network: 'lenetspp', loss: 'center', accuracy: 98.94 },
   { dataset: 'mnist', network: 'lenetspp', loss: 'contrastive-center', accuracy: 99.17 },
   { dataset: 'cifar10', network: 'resnet20', loss: 'softmax', accuracy: 91.25, note: "He et al.'s figure" },
-  { dataset: 'cifar10', network: 'resnet20', loss: 'center', accuracy: 92.1, note: 'second decimal unreadable in our copy' },
+  {
+    dataset: 'cifar10',
+    network: 'resnet20',
+    loss: 'center',
+    accuracy: 92.1,
+    note: 'second decimal unreadable in our copy',
+  },
   { dataset: 'cifar10', network: 'resnet20', loss: 'contrastive-center', accuracy: 92.45 },
 ];
 

@@ -13,7 +13,8 @@ export interface Pca2 {
 }
 
 export function fitPca2(x: ArrayLike<number>, n: number, d: number): Pca2 {
-  if (n < 1 || d < 2 || x.length !== n * d) throw new Error(`fitPca2: need [n, d] features with d >= 2, got ${x.length} values for n=${n}, d=${d}`);
+  if (n < 1 || d < 2 || x.length !== n * d)
+    throw new Error(`fitPca2: need [n, d] features with d >= 2, got ${x.length} values for n=${n}, d=${d}`);
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;

@@ -51,20 +51,24 @@ export function parseMetricsLog(text: string, file: string): MetricsLog {
     const loss = num('loss');
     const softmax = num('softmax');
     if (iteration === null || loss === null || softmax === null) {
-      if (rec.type === 'step' || rec.type === 'epoch') throw new UserError(`${file}:${i + 1}: ${rec.type} line without iteration, loss or softmax`);
+      if (rec.type === 'step' || rec.type === 'epoch')
+        throw new UserError(`${file}:${i + 1}: ${rec.type} line without iteration, loss or softmax`);
       return; // other record types are not curves
     }
     const base = { iteration, loss, softmax, aux: num('aux') };
     if (rec.type === 'step') log.steps.push(base);
-    else if (rec.type === 'epoch') log.epochs.push({ ...base, epoch: num('epoch') ?? log.epochs.length + 1, testAccuracy: num('testAccuracy') });
+    else if (rec.type === 'epoch')
+      log.epochs.push({ ...base, epoch: num('epoch') ?? log.epochs.length + 1, testAccuracy: num('testAccuracy') });
   });
   return log;
 }
 
 export function readMetricsLog(file: string): MetricsLog {
-  if (!fs.existsSync(file)) throw new UserError(`${file}: no such file; is this a run directory trained with ctc train?`);
+  if (!fs.existsSync(file))
+    throw new UserError(`${file}: no such file; is this a run directory trained with ctc train?`);
   const log = parseMetricsLog(fs.readFileSync(file, 'utf8'), file);
-  if (log.steps.length === 0 && log.epochs.length === 0) throw new UserError(`${file}: no step or epoch lines yet; nothing to plot`);
+  if (log.steps.length === 0 && log.epochs.length === 0)
+    throw new UserError(`${file}: no step or epoch lines yet; nothing to plot`);
   return log;
 }
 
@@ -77,10 +81,17 @@ export function curveRows(runs: CurveRun[]): { loss: Record<string, unknown>[]; 
     // A term of zero or less cannot go on the log axis; softmax runs log aux as 0 or null.
     const hasAux = lines.some((l) => l.aux !== null && l.aux > 0);
     for (const l of lines) {
-      const terms: [string, number | null][] = [['total', l.loss], ['softmax', l.softmax], ...(hasAux ? [['aux', l.aux] as [string, number | null]] : [])];
-      for (const [term, value] of terms) if (value !== null && value > 0) loss.push({ run: label, term, iteration: l.iteration, value });
+      const terms: [string, number | null][] = [
+        ['total', l.loss],
+        ['softmax', l.softmax],
+        ...(hasAux ? [['aux', l.aux] as [string, number | null]] : []),
+      ];
+      for (const [term, value] of terms)
+        if (value !== null && value > 0) loss.push({ run: label, term, iteration: l.iteration, value });
     }
-    for (const e of log.epochs) if (e.testAccuracy !== null) accuracy.push({ run: label, epoch: e.epoch, iteration: e.iteration, testAccuracy: e.testAccuracy });
+    for (const e of log.epochs)
+      if (e.testAccuracy !== null)
+        accuracy.push({ run: label, epoch: e.epoch, iteration: e.iteration, testAccuracy: e.testAccuracy });
   }
   return { loss, accuracy };
 }

@@ -57,7 +57,8 @@ export function makeFrame(
   opts: { testAccuracy?: number; maxPoints?: number } = {},
 ): FeatureFrame {
   const dim = features.length / labels.length;
-  if (!Number.isInteger(dim) || dim < 2) throw new Error(`makeFrame: ${features.length} values do not make [${labels.length}, d >= 2] features`);
+  if (!Number.isInteger(dim) || dim < 2)
+    throw new Error(`makeFrame: ${features.length} values do not make [${labels.length}, d >= 2] features`);
   const keep = subsample(labels.length, opts.maxPoints ?? FRAME_POINTS);
   const sub = new Float32Array(keep.length * dim);
   keep.forEach((i, r) => sub.set(features.subarray(i * dim, (i + 1) * dim), r * dim));
@@ -94,13 +95,19 @@ export function encodeFrame(f: FeatureFrame): Uint8Array {
 
 export function decodeFrame(bytes: Uint8Array, file: string): FeatureFrame {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new UserError(`${file}: not a ctc feature frame`);
-  if (view.getUint32(4, true) !== 1) throw new UserError(`${file}: unknown feature frame version ${view.getUint32(4, true)}`);
+  if (bytes.byteLength < HEADER || view.getUint32(0, true) !== MAGIC)
+    throw new UserError(`${file}: not a ctc feature frame`);
+  if (view.getUint32(4, true) !== 1)
+    throw new UserError(`${file}: unknown feature frame version ${view.getUint32(4, true)}`);
   const [epoch, n, k, dim] = [8, 12, 16, 20].map((o) => view.getUint32(o, true));
   const padded = Math.ceil(n / 4) * 4;
-  if (bytes.byteLength !== HEADER + padded + 8 * (n + k)) throw new UserError(`${file}: truncated feature frame (${bytes.byteLength} bytes, expected ${HEADER + padded + 8 * (n + k)})`);
+  if (bytes.byteLength !== HEADER + padded + 8 * (n + k))
+    throw new UserError(
+      `${file}: truncated feature frame (${bytes.byteLength} bytes, expected ${HEADER + padded + 8 * (n + k)})`,
+    );
   const acc = view.getFloat32(24, true);
-  const floats = (off: number, count: number) => Float32Array.from({ length: count }, (_, i) => view.getFloat32(off + 4 * i, true));
+  const floats = (off: number, count: number) =>
+    Float32Array.from({ length: count }, (_, i) => view.getFloat32(off + 4 * i, true));
   return {
     epoch,
     dim,
@@ -116,7 +123,9 @@ export function readFeatureFrames(runDir: string): FeatureFrame[] {
   const dir = framesDir(runDir);
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^epoch-\d+\.bin$/.test(f)) : [];
   if (files.length === 0) {
-    throw new UserError(`${dir}: no feature frames (epoch-NNNN.bin); they are written during training by writeFeatureFrame`);
+    throw new UserError(
+      `${dir}: no feature frames (epoch-NNNN.bin); they are written during training by writeFeatureFrame`,
+    );
   }
   return files
     .map((f) => decodeFrame(new Uint8Array(fs.readFileSync(path.join(dir, f))), path.join(dir, f)))

@@ -57,9 +57,14 @@ function toXY(flat: Float32Array): { x: number; y: number }[] {
 }
 
 /** Copies an RGBA image to the top left of a white canvas. */
-function onCanvas(img: { pixels: Uint8Array; width: number; height: number }, width: number, height: number): Uint8Array {
+function onCanvas(
+  img: { pixels: Uint8Array; width: number; height: number },
+  width: number,
+  height: number,
+): Uint8Array {
   if (img.width === width && img.height === height) return img.pixels;
   const out = new Uint8Array(width * height * 4).fill(255);
-  for (let y = 0; y < img.height; y++) out.set(img.pixels.subarray(y * img.width * 4, (y + 1) * img.width * 4), y * width * 4);
+  for (let y = 0; y < img.height; y++)
+    out.set(img.pixels.subarray(y * img.width * 4, (y + 1) * img.width * 4), y * width * 4);
   return out;
 }

@@ -9,7 +9,9 @@ import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
 export const FONT_FAMILY = 'DejaVu Sans';
-const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => createRequire(import.meta.url).resolve(`dejavu-fonts-ttf/ttf/${f}`));
+const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) =>
+  createRequire(import.meta.url).resolve(`dejavu-fonts-ttf/ttf/${f}`),
+);
 
 /** Chart-wide defaults: the bundled font everywhere, white background. */
 export const CHART_CONFIG = {

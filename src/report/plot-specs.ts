@@ -26,7 +26,18 @@ export interface ScatterPanel {
 }
 
 /** d3's category10: ten colours told apart easily; tableau20 beyond ten classes. */
-const CATEGORY10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const CATEGORY10 = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+];
 
 export const PANEL_SIZE = 360; // px, square: equal units on both axes
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -55,7 +66,10 @@ function panelSpec(p: ScatterPanel, subtitleLines: number): Record<string, unkno
         color: {
           field: 'class',
           type: 'nominal',
-          scale: p.classNames.length <= 10 ? { domain: p.classNames, range: CATEGORY10 } : { domain: p.classNames, scheme: 'tableau20' },
+          scale:
+            p.classNames.length <= 10
+              ? { domain: p.classNames, range: CATEGORY10 }
+              : { domain: p.classNames, scheme: 'tableau20' },
           legend: { title: 'class', symbolOpacity: 1, symbolSize: 80 },
         },
       },
@@ -64,13 +78,27 @@ function panelSpec(p: ScatterPanel, subtitleLines: number): Record<string, unkno
   if (p.centers.length > 0) {
     layers.push({
       data: { values: p.centers },
-      mark: { type: 'point', shape: 'cross', filled: true, size: 170, color: 'black', stroke: 'white', strokeWidth: 0.8, opacity: 1 },
+      mark: {
+        type: 'point',
+        shape: 'cross',
+        filled: true,
+        size: 170,
+        color: 'black',
+        stroke: 'white',
+        strokeWidth: 0.8,
+        opacity: 1,
+      },
       encoding: { x: axis('x', p.axisTitles[0]), y: axis('y', p.axisTitles[1]) },
     });
   }
   return {
     // Padded subtitles keep the plots of side-by-side panels level.
-    title: { text: p.title, subtitle: [...p.subtitle, ...Array(subtitleLines - p.subtitle.length).fill(' ')], fontSize: 13, subtitleFontSize: 10.5 },
+    title: {
+      text: p.title,
+      subtitle: [...p.subtitle, ...Array(subtitleLines - p.subtitle.length).fill(' ')],
+      fontSize: 13,
+      subtitleFontSize: 10.5,
+    },
     width: PANEL_SIZE,
     height: PANEL_SIZE,
     layer: layers,
@@ -81,7 +109,9 @@ function panelSpec(p: ScatterPanel, subtitleLines: number): Record<string, unkno
  *  class legend and the figure title above. */
 export function featureFigureSpec(panels: ScatterPanel[], title?: string): TopLevelSpec {
   if (panels.length === 0) throw new Error('featureFigureSpec: no panels');
-  const top = title ? { title: { text: title, subtitle: 'each panel on its own scale, equal units on both axes', fontSize: 15 } } : {};
+  const top = title
+    ? { title: { text: title, subtitle: 'each panel on its own scale, equal units on both axes', fontSize: 15 } }
+    : {};
   const lines = Math.max(...panels.map((p) => p.subtitle.length));
   if (panels.length === 1) {
     return asSpec(panelSpec(panels[0], lines));

@@ -34,7 +34,8 @@ export interface ScatterInput {
 export function prepareScatter(input: ScatterInput): ScatterPanel {
   const n = input.labels.length;
   const d = input.features.length / n;
-  if (!Number.isInteger(d) || d < 2) throw new Error(`prepareScatter: ${input.features.length} values do not make [${n}, d >= 2] features`);
+  if (!Number.isInteger(d) || d < 2)
+    throw new Error(`prepareScatter: ${input.features.length} values do not make [${n}, d >= 2] features`);
   const k = input.centers ? input.centers.length / d : 0;
   let xy: ArrayLike<number> = input.features;
   let cxy: ArrayLike<number> = input.centers ?? [];
@@ -53,12 +54,21 @@ export function prepareScatter(input: ScatterInput): ScatterPanel {
   }
 
   const shown = subsample(n, input.maxPoints ?? DEFAULT_MAX_POINTS);
-  const points = Array.from(shown, (i) => ({ x: xy[2 * i], y: xy[2 * i + 1], class: className(input.classNames, input.labels[i]) }));
-  const centers = Array.from({ length: k }, (_, c) => ({ x: cxy[2 * c], y: cxy[2 * c + 1], class: className(input.classNames, c) }));
+  const points = Array.from(shown, (i) => ({
+    x: xy[2 * i],
+    y: xy[2 * i + 1],
+    class: className(input.classNames, input.labels[i]),
+  }));
+  const centers = Array.from({ length: k }, (_, c) => ({
+    x: cxy[2 * c],
+    y: cxy[2 * c + 1],
+    class: className(input.classNames, c),
+  }));
 
   const accuracy = input.testAccuracy === undefined ? '' : `: test accuracy ${input.testAccuracy.toFixed(2)}%`;
   const subtitle = input.metrics ? metricLines(input.metrics.raw) : [];
-  if (input.metrics?.absentClasses.length) subtitle.push(`classes without test samples (skipped): ${input.metrics.absentClasses.join(', ')}`);
+  if (input.metrics?.absentClasses.length)
+    subtitle.push(`classes without test samples (skipped): ${input.metrics.absentClasses.join(', ')}`);
   if (input.note) subtitle.push(input.note);
   if (shown.length < n) subtitle.push(`${shown.length} of ${n} test points shown (fixed random subset)`);
   if (k > 0) {

@@ -9,7 +9,9 @@ import { verificationTableMarkdown } from './verification-table.js';
  * test column beside it is for reporting, never for choosing).
  */
 export function validationTableMarkdown(rows: AccuracyRow[]): string[] {
-  const ranked = rows.filter((r) => r.validation).sort((a, b) => (b.validation as { mean: number }).mean - (a.validation as { mean: number }).mean);
+  const ranked = rows
+    .filter((r) => r.validation)
+    .sort((a, b) => (b.validation as { mean: number }).mean - (a.validation as { mean: number }).mean);
   if (ranked.length === 0) return [];
   const pm = (m: number, s: number | null) => (s === null ? f2(m) : `${f2(m)} ± ${f2(s)}`);
   return [

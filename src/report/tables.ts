@@ -92,8 +92,15 @@ export function datasetLabel(r: Pick<RunRecord, 'dataset'>): string {
 /** The verification rows of the runs that have a verification, keyed like their accuracy rows. */
 export function verificationRowsOf(runs: RunRecord[]): VerificationRow[] {
   const verified = runs.filter((r) => r.verification);
-  const key = (r: RunRecord) => ({ dataset: datasetLabel(r), network: r.model.name, loss: lossLabel(r.loss), budget: budgetOf(r) });
-  return verificationRows(verified.map((r) => ({ key: key(r), seed: r.seed, verification: r.verification as VerificationRecord }))).sort(byRowOrder);
+  const key = (r: RunRecord) => ({
+    dataset: datasetLabel(r),
+    network: r.model.name,
+    loss: lossLabel(r.loss),
+    budget: budgetOf(r),
+  });
+  return verificationRows(
+    verified.map((r) => ({ key: key(r), seed: r.seed, verification: r.verification as VerificationRecord })),
+  ).sort(byRowOrder);
 }
 
 export function budgetOf(r: RunRecord): string {
@@ -179,7 +186,12 @@ function meanScores(group: RunRecord[]): AccuracyRow['features'] {
   const scored = group.filter((r) => r.featureMetrics?.raw && r.featureMetrics?.normalized);
   if (scored.length === 0) return null;
   const avg = (kind: 'raw' | 'normalized') =>
-    Object.fromEntries(SCORE_KEYS.map((k) => [k, mean(scored.map((r) => (r.featureMetrics as NonNullable<RunRecord['featureMetrics']>)[kind][k] ?? NaN))])) as unknown as FeatureScores;
+    Object.fromEntries(
+      SCORE_KEYS.map((k) => [
+        k,
+        mean(scored.map((r) => (r.featureMetrics as NonNullable<RunRecord['featureMetrics']>)[kind][k] ?? NaN)),
+      ]),
+    ) as unknown as FeatureScores;
   return { n: scored.length, raw: avg('raw'), normalized: avg('normalized') };
 }
 

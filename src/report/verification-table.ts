@@ -66,7 +66,10 @@ export function verificationRows(runs: VerifiedRun[]): VerificationRow[] {
       vsSoftmax: null,
     };
   });
-  pairWithSoftmax(rows, (a, b) => a.dataset === b.dataset && a.network === b.network && a.budget === b.budget && a.pairs === b.pairs);
+  pairWithSoftmax(
+    rows,
+    (a, b) => a.dataset === b.dataset && a.network === b.network && a.budget === b.budget && a.pairs === b.pairs,
+  );
   return rows;
 }
 

@@ -13,9 +13,15 @@ import { accuracyRows, verificationRowsOf, type AccuracyTable, type RunRecord } 
 import type { VerificationRecord } from './verification-table.js';
 
 /** Gathers the summaries under `roots` and writes accuracy.{json,csv,md} into `out`. */
-export function writeTables(roots: string[], out: string, provenance?: Record<string, unknown>, quiet = false): AccuracyTable {
+export function writeTables(
+  roots: string[],
+  out: string,
+  provenance?: Record<string, unknown>,
+  quiet = false,
+): AccuracyTable {
   const files = roots.flatMap((r) => findSummaries(r));
-  if (files.length === 0) throw new UserError(`no finished runs (summary.json) under ${roots.join(', ')}; train some with ctc train first`);
+  if (files.length === 0)
+    throw new UserError(`no finished runs (summary.json) under ${roots.join(', ')}; train some with ctc train first`);
   const runs = files.map((f) => withVerification(readSummary(f) as unknown as RunRecord));
   const verification = verificationRowsOf(runs);
   const table: AccuracyTable = {

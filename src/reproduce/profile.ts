@@ -33,7 +33,10 @@ const profileSchema = z
             /** `--set` overrides for every run of the group: the budget. */
             set: z.record(setValue).default({}),
             /** Suffix of the run folders (`<config>-<tag>/seed-N`), needed when a config appears in two groups. */
-            tag: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+            tag: z
+              .string()
+              .regex(/^[A-Za-z0-9._-]+$/)
+              .optional(),
             /** Skip the group (with this reason) when its dataset is missing, instead of failing. */
             optional: z.string().optional(),
             /** After training, `ctc verify --heldout` on each run (it must train on dataset.classes): its rows join the tables. */
@@ -56,14 +59,23 @@ export interface PlannedRun {
 }
 
 export function listProfiles(): string[] {
-  return fs.existsSync(PROFILES_DIR) ? fs.readdirSync(PROFILES_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)) : [];
+  return fs.existsSync(PROFILES_DIR)
+    ? fs
+        .readdirSync(PROFILES_DIR)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => f.slice(0, -5))
+    : [];
 }
 
 export function loadProfile(nameOrPath: string): Profile {
-  const file = fs.existsSync(nameOrPath) ? nameOrPath : path.join(PROFILES_DIR, `${nameOrPath.replace(/\.yaml$/, '')}.yaml`);
+  const file = fs.existsSync(nameOrPath)
+    ? nameOrPath
+    : path.join(PROFILES_DIR, `${nameOrPath.replace(/\.yaml$/, '')}.yaml`);
   if (!fs.existsSync(file)) {
     const hint = didYouMean(nameOrPath, listProfiles());
-    throw new UserError(`--profile: unknown profile '${nameOrPath}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${listProfiles().join(', ')}`);
+    throw new UserError(
+      `--profile: unknown profile '${nameOrPath}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${listProfiles().join(', ')}`,
+    );
   }
   let data: unknown;
   try {
@@ -80,9 +92,11 @@ export function loadProfile(nameOrPath: string): Profile {
   for (const g of parsed.data.groups) {
     for (const c of g.configs) {
       const folder = `${c.replace(/\.yaml$/, '')}${g.tag ? `-${g.tag}` : ''}`;
-      if (folders.has(folder)) throw new UserError(`${file}: config '${c}' appears in two groups with the same folder; give one group a tag`);
+      if (folders.has(folder))
+        throw new UserError(`${file}: config '${c}' appears in two groups with the same folder; give one group a tag`);
       folders.add(folder);
-      if (!fs.existsSync(path.join(CONFIGS_DIR, c.endsWith('.yaml') ? c : `${c}.yaml`))) throw new UserError(`${file}: config '${c}' is not in ${CONFIGS_DIR}`);
+      if (!fs.existsSync(path.join(CONFIGS_DIR, c.endsWith('.yaml') ? c : `${c}.yaml`)))
+        throw new UserError(`${file}: config '${c}' is not in ${CONFIGS_DIR}`);
     }
   }
   return { ...parsed.data, file };
@@ -94,7 +108,10 @@ export function planRuns(profile: Profile, seeds?: number[]): PlannedRun[] {
   profile.groups.forEach((g, group) => {
     for (const config of g.configs) {
       for (const seed of seeds ?? profile.seeds) {
-        const sets = [...Object.entries(g.set).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(', ')}]` : v}`), `seed=${seed}`];
+        const sets = [
+          ...Object.entries(g.set).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(', ')}]` : v}`),
+          `seed=${seed}`,
+        ];
         const name = config.replace(/\.yaml$/, '');
         out.push({ config: `${name}.yaml`, folder: g.tag ? `${name}-${g.tag}` : name, seed, sets, group });
       }

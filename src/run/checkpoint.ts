@@ -64,7 +64,8 @@ export async function saveCheckpoint(
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new UserError(`${dir}: cannot write checkpoint: disk full (${code}); the previous checkpoint is kept`, 5);
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new UserError(`${dir}: cannot write checkpoint: disk full (${code}); the previous checkpoint is kept`, 5);
     throw err;
   }
   // Keep the previous checkpoint as `<dir>.prev`: if the new one is ever found damaged (a torn
@@ -103,7 +104,8 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   } catch {
     throw new UserError(`${metaFile}: corrupt checkpoint metadata`);
   }
-  if (meta.version !== 1 || !Array.isArray(meta.tensors)) throw new UserError(`${metaFile}: unsupported checkpoint format`);
+  if (meta.version !== 1 || !Array.isArray(meta.tensors))
+    throw new UserError(`${metaFile}: unsupported checkpoint format`);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(binFile);

@@ -44,15 +44,20 @@ export function defaultRunDir(root: string, name: string, seed: number): string 
 export function prepareRunDir(paths: RunPaths, resolvedYaml: string, resume: boolean): 'new' | 'resume' {
   const hasRun = fs.existsSync(paths.resolvedConfig);
   if (resume) {
-    const hasCheckpoint = [paths.last, `${paths.last}.prev`].some((d) => fs.existsSync(path.join(d, 'checkpoint.json')));
+    const hasCheckpoint = [paths.last, `${paths.last}.prev`].some((d) =>
+      fs.existsSync(path.join(d, 'checkpoint.json')),
+    );
     if (!hasRun || !hasCheckpoint) {
-      if (!hasRun) throw new UserError(`${paths.dir}: nothing to resume (no run here); run without --resume to start it`);
+      if (!hasRun)
+        throw new UserError(`${paths.dir}: nothing to resume (no run here); run without --resume to start it`);
       // A run killed before its first checkpoint restarts from scratch in the same directory.
       return 'new';
     }
     const before = fs.readFileSync(paths.resolvedConfig, 'utf8');
     if (before !== resolvedYaml) {
-      throw new UserError(`${paths.resolvedConfig}: the config changed since this run started; use another --out or the same config to resume`);
+      throw new UserError(
+        `${paths.resolvedConfig}: the config changed since this run started; use another --out or the same config to resume`,
+      );
     }
     return 'resume';
   }

@@ -48,22 +48,35 @@ export function trainArgs(dir: string, source: JobSource, opts: JobRunOptions): 
  * when the run was already complete. Children get their own process group and stop themselves
  * when their parent dies, so a signal to the parent is forwarded exactly once.
  */
-export function startJob(dir: string, source: JobSource, opts: JobRunOptions): { child?: ChildProcess; outcome: Promise<JobOutcome> } {
+export function startJob(
+  dir: string,
+  source: JobSource,
+  opts: JobRunOptions,
+): { child?: ChildProcess; outcome: Promise<JobOutcome> } {
   const state = runState(dir);
   if (state === 'done') return { outcome: Promise.resolve({ status: 'already done', accuracy: readAccuracy(dir) }) };
   if ('yaml' in source) {
-    writeFileAtomic(path.join(dir, JOB_CONFIG), `# written by ctc sweep: this job's config (its run id is a hash of it)\n${source.yaml}`);
+    writeFileAtomic(
+      path.join(dir, JOB_CONFIG),
+      `# written by ctc sweep: this job's config (its run id is a hash of it)\n${source.yaml}`,
+    );
   }
   const resumed = state === 'started';
   const args = [...trainArgs(dir, source, opts), ...(resumed ? ['--resume'] : [])];
   const t0 = Date.now();
-  const { child, done } = startChild(args, { detached: true, exitWithParent: true, env: threadShareEnv(opts.sideBySide ?? 1) });
+  const { child, done } = startChild(args, {
+    detached: true,
+    exitWithParent: true,
+    env: threadShareEnv(opts.sideBySide ?? 1),
+  });
   const outcome = done.then((r): JobOutcome => {
     const seconds = (Date.now() - t0) / 1000;
-    if (r.code === 0 && runState(dir) === 'done') return { status: 'done', accuracy: readAccuracy(dir), resumed, seconds };
+    if (r.code === 0 && runState(dir) === 'done')
+      return { status: 'done', accuracy: readAccuracy(dir), resumed, seconds };
     // ctc train saves a checkpoint and exits 130/143 on SIGINT/SIGTERM; a signal that arrives
     // before it listens ends it outright, and the checkpoint before stands.
-    if (r.code === 130 || r.code === 143 || r.signal === 'SIGINT' || r.signal === 'SIGTERM') return { status: 'interrupted', resumed, seconds };
+    if (r.code === 130 || r.code === 143 || r.signal === 'SIGINT' || r.signal === 'SIGTERM')
+      return { status: 'interrupted', resumed, seconds };
     return { status: 'failed', detail: failureLine(r), resumed, seconds };
   });
   return { child, outcome };
@@ -94,7 +107,11 @@ export interface PoolResult<J> {
 const TICK_MS = 1000;
 
 /** Runs `jobs` in order, `opts.sideBySide` at a time; a failed job does not stop the others. */
-export async function runPool<J extends PoolJob>(jobs: J[], opts: JobRunOptions, hooks: PoolHooks<J> = {}): Promise<PoolResult<J>> {
+export async function runPool<J extends PoolJob>(
+  jobs: J[],
+  opts: JobRunOptions,
+  hooks: PoolHooks<J> = {},
+): Promise<PoolResult<J>> {
   const lanes = Math.max(1, opts.sideBySide ?? 1);
   const running = new Map<J, ChildProcess>();
   const results: PoolResult<J>['results'] = [];

@@ -58,7 +58,13 @@ export interface Summary {
 }
 
 export function buildSummary(a: {
-  config: { name: string; seed: number; train: { batchSize: number }; model: { name: string }; loss: Record<string, unknown> };
+  config: {
+    name: string;
+    seed: number;
+    train: { batchSize: number };
+    model: { name: string };
+    loss: Record<string, unknown>;
+  };
   history: EpochRecord[];
   best: { accuracy: number; epoch: number };
   iterations: number;
@@ -149,7 +155,8 @@ export function readAccuracy(dir: string): number {
 /** How far a run is: the last logged iteration (metrics.jsonl) of the total (log.ndjson's start line). */
 export function readProgress(dir: string): { iteration: number; total: number } | undefined {
   const paths = runPaths(dir);
-  const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const lines = (file: string) =>
+    fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
   const parse = (line: string) => {
     try {
       return JSON.parse(line) as Record<string, unknown>;
@@ -157,8 +164,14 @@ export function readProgress(dir: string): { iteration: number; total: number } 
       return {}; // a line being written right now
     }
   };
-  const start = lines(paths.log).map(parse).reverse().find((l) => l.event === 'start' || l.event === 'resume');
+  const start = lines(paths.log)
+    .map(parse)
+    .reverse()
+    .find((l) => l.event === 'start' || l.event === 'resume');
   if (typeof start?.total !== 'number') return undefined;
-  const last = lines(paths.metrics).map(parse).reverse().find((l) => typeof l.iteration === 'number');
+  const last = lines(paths.metrics)
+    .map(parse)
+    .reverse()
+    .find((l) => typeof l.iteration === 'number');
   return { iteration: (last?.iteration as number | undefined) ?? (start.iteration as number) ?? 0, total: start.total };
 }

@@ -38,12 +38,17 @@ export function expandSweep(spec: SweepSpec): SweepPlan {
   const duplicates: string[] = [];
   assignments.forEach((assignment, i) => {
     const label = describe(assignment);
-    const sets = [`name=${spec.name}`, ...Object.entries(spec.set).map(setText), ...Object.entries(assignment).map(setText)];
+    const sets = [
+      `name=${spec.name}`,
+      ...Object.entries(spec.set).map(setText),
+      ...Object.entries(assignment).map(setText),
+    ];
     let config: Config;
     try {
       config = parseConfig(source, spec.configFile, sets).config;
     } catch (err) {
-      if (err instanceof UserError) throw new UserError(`${spec.file}: job ${i + 1} (${label || 'base'}): ${err.message}`, err.exitCode);
+      if (err instanceof UserError)
+        throw new UserError(`${spec.file}: job ${i + 1} (${label || 'base'}): ${err.message}`, err.exitCode);
       throw err;
     }
     const id = runId(config);

@@ -25,7 +25,10 @@ export function formatPlan(plan: SweepPlan, states: string[], where: { base: str
 }
 
 export function statusTotals(rows: JobStatusRow[]): Record<SweepJobState, number> {
-  return Object.fromEntries(STATES.map((s) => [s, rows.filter((r) => r.state === s).length])) as Record<SweepJobState, number>;
+  return Object.fromEntries(STATES.map((s) => [s, rows.filter((r) => r.state === s).length])) as Record<
+    SweepJobState,
+    number
+  >;
 }
 
 export function formatStatus(sweep: string, queue: string, rows: JobStatusRow[]): string {
@@ -44,7 +47,10 @@ export function formatStatus(sweep: string, queue: string, rows: JobStatusRow[])
 
 function detail(r: JobStatusRow): string {
   if (r.state === 'done') return r.testAccuracy !== null ? `${r.testAccuracy.toFixed(2)}%` : '';
-  if (r.state === 'running') return r.progress?.total ? `${r.progress.percent ?? 0}% (it ${r.progress.iteration}/${r.progress.total})` : 'starting';
+  if (r.state === 'running')
+    return r.progress?.total
+      ? `${r.progress.percent ?? 0}% (it ${r.progress.iteration}/${r.progress.total})`
+      : 'starting';
   if (r.state === 'failed') return r.failedReason ?? '';
   if (r.queueState === 'delayed') return 'waiting to retry (backoff)';
   return '';

@@ -46,7 +46,11 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Loc
         `${progress.length ? `: ${progress.join(', ')}` : ''} · ${formatDuration((Date.now() - started) / 1000)}`,
     );
   };
-  const poolJobs = jobs.map((job) => ({ job, dir: path.join(opts.runsRoot, ...job.runDir.split('/')), source: { yaml: jobYaml(job.config) } }));
+  const poolJobs = jobs.map((job) => ({
+    job,
+    dir: path.join(opts.runsRoot, ...job.runDir.split('/')),
+    source: { yaml: jobYaml(job.config) },
+  }));
   const pool = await runPool(
     poolJobs,
     { backend: plan.spec.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.jobs },
@@ -59,12 +63,16 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Loc
       finished: (j, outcome) => {
         running = running.filter((r) => r !== j);
         results.push({ job: j.job, dir: j.dir, outcome: outcome as JobOutcome });
-        board.line(`[${results.length}/${jobs.length}] ${j.job.id}  ${describeOutcome(outcome as JobOutcome)}  ${j.job.label}`);
+        board.line(
+          `[${results.length}/${jobs.length}] ${j.job.id}  ${describeOutcome(outcome as JobOutcome)}  ${j.job.label}`,
+        );
         refresh();
       },
       tick: refresh,
       signal: (signal, n) =>
-        board.line(`${signal}: starting no more jobs; the ${n} running job(s) save a checkpoint and stop (send again to stop at once)`),
+        board.line(
+          `${signal}: starting no more jobs; the ${n} running job(s) save a checkpoint and stop (send again to stop at once)`,
+        ),
     },
   ).finally(() => board.stop());
   return { results, stoppedBy: pool.stoppedBy, wallSeconds: pool.wallSeconds };

@@ -33,7 +33,13 @@ export interface QueueTarget {
 /** Connects once with a short timeout, so a wrong URL is a one-line error instead of endless retries. */
 export async function checkRedis(url: string): Promise<void> {
   if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new UserError(`--redis: expected redis://host:port, got '${url}'`);
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 5000,
+    enableOfflineQueue: false,
+  });
   let cause = '';
   client.on('error', (err: Error) => (cause ||= err.message)); // more telling than connect()'s "Connection is closed"
   try {
@@ -47,7 +53,8 @@ export async function checkRedis(url: string): Promise<void> {
 }
 
 export function checkQueueName(name: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UserError(`--queue: letters, digits, ".", "_" and "-" only, got '${name}'`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new UserError(`--queue: letters, digits, ".", "_" and "-" only, got '${name}'`);
   return name;
 }
 
@@ -62,7 +69,11 @@ export interface SubmitOptions {
   retryFailed: boolean;
 }
 
-export async function submitSweep(queue: Queue<JobData>, plan: SweepPlan, opts: SubmitOptions): Promise<{ added: number; present: number; retried: number }> {
+export async function submitSweep(
+  queue: Queue<JobData>,
+  plan: SweepPlan,
+  opts: SubmitOptions,
+): Promise<{ added: number; present: number; retried: number }> {
   let added = 0;
   let present = 0;
   let retried = 0;
@@ -75,7 +86,14 @@ export async function submitSweep(queue: Queue<JobData>, plan: SweepPlan, opts: 
       } else present++;
       continue;
     }
-    const data: JobData = { sweep: plan.spec.name, id: job.id, runDir: job.runDir, label: job.label, configYaml: jobYaml(job.config), backend: plan.spec.backend };
+    const data: JobData = {
+      sweep: plan.spec.name,
+      id: job.id,
+      runDir: job.runDir,
+      label: job.label,
+      configYaml: jobYaml(job.config),
+      backend: plan.spec.backend,
+    };
     // Adding an id that exists returns the existing job: two submits racing still add it once.
     await queue.add('train', data, {
       jobId: job.runDir,
@@ -110,7 +128,8 @@ export async function sweepStatus(queue: Queue<JobData>, plan: SweepPlan): Promi
   for (const job of plan.jobs) {
     const j: Job | undefined = await queue.getJob(job.runDir);
     const queueState = j ? await j.getState() : 'unknown';
-    const progress = j && typeof j.progress === 'object' && j.progress !== null ? (j.progress as JobStatusRow['progress']) : null;
+    const progress =
+      j && typeof j.progress === 'object' && j.progress !== null ? (j.progress as JobStatusRow['progress']) : null;
     rows.push({
       id: job.id,
       runDir: job.runDir,

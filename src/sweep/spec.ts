@@ -14,9 +14,13 @@ import { didYouMean } from '../util/did-you-mean.js';
 export const SWEEPS_DIR = path.join(CONFIGS_DIR, 'sweeps');
 
 /** A config key path as `--set` takes it: `loss.lambda`, `seed`. */
-const keyPath = z.string().regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/, 'expected a config key path like loss.lambda');
+const keyPath = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/, 'expected a config key path like loss.lambda');
 const value = z.unknown().refine((v) => v !== undefined && v !== null, 'expected a value (null is not a config value)');
-const assignment = z.record(keyPath, value).refine((a) => Object.keys(a).length > 0, 'expected at least one key: value');
+const assignment = z
+  .record(keyPath, value)
+  .refine((a) => Object.keys(a).length > 0, 'expected at least one key: value');
 
 const sweepSchema = z
   .object({
@@ -49,7 +53,12 @@ export type SweepSpec = Omit<z.infer<typeof sweepSchema>, 'name'> & {
 };
 
 export function listSweeps(): string[] {
-  return fs.existsSync(SWEEPS_DIR) ? fs.readdirSync(SWEEPS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)) : [];
+  return fs.existsSync(SWEEPS_DIR)
+    ? fs
+        .readdirSync(SWEEPS_DIR)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => f.slice(0, -5))
+    : [];
 }
 
 /** A path to a sweep file, or a bare name in the project's configs/sweeps/. */
@@ -58,7 +67,9 @@ export function resolveSweepPath(arg: string): string {
   const bare = path.join(SWEEPS_DIR, arg.endsWith('.yaml') ? arg : `${arg}.yaml`);
   if (!arg.includes('/') && fs.existsSync(bare)) return bare;
   const hint = didYouMean(path.basename(arg).replace(/\.yaml$/, ''), listSweeps());
-  throw new UserError(`no such sweep file '${arg}'${hint ? ` (did you mean '${hint}'?)` : ''}; bare names are looked up in ${SWEEPS_DIR}`);
+  throw new UserError(
+    `no such sweep file '${arg}'${hint ? ` (did you mean '${hint}'?)` : ''}; bare names are looked up in ${SWEEPS_DIR}`,
+  );
 }
 
 export function loadSweep(arg: string): SweepSpec {
@@ -69,20 +80,28 @@ export function loadSweep(arg: string): SweepSpec {
   } catch (err) {
     throw new UserError(`${file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UserError(`${file}: expected a mapping (config, axes, ...) at the top level`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new UserError(`${file}: expected a mapping (config, axes, ...) at the top level`);
   const parsed = sweepSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.join('.') || '(top level)';
     if (issue.code === z.ZodIssueCode.unrecognized_keys) {
       const hint = didYouMean(issue.keys[0], Object.keys(sweepSchema.shape));
-      throw new UserError(`${file}: ${issue.keys[0]}: unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${Object.keys(sweepSchema.shape).join(', ')}`);
+      throw new UserError(
+        `${file}: ${issue.keys[0]}: unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${Object.keys(sweepSchema.shape).join(', ')}`,
+      );
     }
     throw new UserError(`${file}: ${where}: ${issue.message}`);
   }
   const spec = parsed.data;
   checkAxes(file, spec.axes, spec.exclude);
-  return { ...spec, name: spec.name ?? path.basename(file).replace(/\.ya?ml$/, ''), file, configFile: resolveBase(file, spec.config) };
+  return {
+    ...spec,
+    name: spec.name ?? path.basename(file).replace(/\.ya?ml$/, ''),
+    file,
+    configFile: resolveBase(file, spec.config),
+  };
 }
 
 function checkAxes(file: string, axes: Record<string, unknown[]>, exclude: Record<string, unknown>[]): void {
@@ -98,7 +117,9 @@ function checkAxes(file: string, axes: Record<string, unknown[]>, exclude: Recor
     for (const key of Object.keys(entry)) {
       if (!(key in axes)) {
         const hint = didYouMean(key, Object.keys(axes));
-        throw new UserError(`${file}: exclude.${i}.${key}: not an axis${hint ? ` (did you mean '${hint}'?)` : ''}; axes: ${Object.keys(axes).join(', ') || 'none'}`);
+        throw new UserError(
+          `${file}: exclude.${i}.${key}: not an axis${hint ? ` (did you mean '${hint}'?)` : ''}; axes: ${Object.keys(axes).join(', ') || 'none'}`,
+        );
       }
     }
   });

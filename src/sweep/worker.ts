@@ -44,7 +44,10 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
 
   const processor = async (job: Job<JobData>, token?: string) => {
     const parsed = jobDataSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`job ${job.id}: not a ctc sweep job (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message})`);
+    if (!parsed.success)
+      throw new UnrecoverableError(
+        `job ${job.id}: not a ctc sweep job (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message})`,
+      );
     const data = parsed.data;
     const dir = path.resolve(opts.runsRoot, ...data.runDir.split('/'));
     const handBack = async (): Promise<never> => {
@@ -54,7 +57,11 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     };
     await waitForLockHolder(dir, LOCK_WAIT_MS, () => stopping !== null);
     if (stopping) return handBack();
-    const { child, outcome } = startJob(dir, { yaml: data.configYaml }, { backend: data.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.concurrency });
+    const { child, outcome } = startJob(
+      dir,
+      { yaml: data.configYaml },
+      { backend: data.backend, checkpointSeconds: opts.checkpointSeconds, sideBySide: opts.concurrency },
+    );
     if (child) {
       children.set(job.id as string, child);
       say(`job ${job.id}: start (attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}) ${data.label} -> ${dir}`);
@@ -62,7 +69,10 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     }
     const timer = setInterval(() => {
       const p = readProgress(dir);
-      if (p) job.updateProgress({ ...p, percent: Math.floor((100 * p.iteration) / p.total), worker: name }).catch(() => undefined);
+      if (p)
+        job
+          .updateProgress({ ...p, percent: Math.floor((100 * p.iteration) / p.total), worker: name })
+          .catch(() => undefined);
     }, PROGRESS_MS);
     const result = await outcome.finally(() => {
       clearInterval(timer);
@@ -71,11 +81,18 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     if (result.status !== 'failed') say(`job ${job.id}: ${describeOutcome(result)}`); // failures: the 'failed' event says it
     if (result.status === 'done' || result.status === 'already done') {
       await job.updateProgress({ ...readProgress(dir), percent: 100, worker: name }).catch(() => undefined);
-      return { status: result.status, testAccuracy: result.accuracy, seconds: 'seconds' in result ? Math.round(result.seconds) : 0, worker: name };
+      return {
+        status: result.status,
+        testAccuracy: result.accuracy,
+        seconds: 'seconds' in result ? Math.round(result.seconds) : 0,
+        worker: name,
+      };
     }
     if (result.status === 'interrupted' && stopping) return handBack();
     // Anything else (including a child interrupted by someone else) is a failed attempt: BullMQ retries it with backoff.
-    throw new Error(result.status === 'failed' ? result.detail : `ctc train was interrupted after ${formatDuration(result.seconds)}`);
+    throw new Error(
+      result.status === 'failed' ? result.detail : `ctc train was interrupted after ${formatDuration(result.seconds)}`,
+    );
   };
 
   const worker = new Worker<JobData>(checkQueueName(opts.queue), processor, {
@@ -91,10 +108,14 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   worker.on('failed', (job, err) => {
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
-    say(`job ${job.id}: attempt ${job.attemptsMade}/${attempts} failed: ${err.message}${job.attemptsMade < attempts ? '; it will be retried' : '; no attempts left'}`);
+    say(
+      `job ${job.id}: attempt ${job.attemptsMade}/${attempts} failed: ${err.message}${job.attemptsMade < attempts ? '; it will be retried' : '; no attempts left'}`,
+    );
   });
   worker.on('stalled', (id) => say(`job ${id}: stalled (its worker stopped renewing the lock); back in the queue`));
-  say(`taking jobs from queue ${opts.queue} at ${opts.redis}, ${opts.concurrency} at a time; runs in ${path.resolve(opts.runsRoot)}`);
+  say(
+    `taking jobs from queue ${opts.queue} at ${opts.redis}, ${opts.concurrency} at a time; runs in ${path.resolve(opts.runsRoot)}`,
+  );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (s: NodeJS.Signals) => {
@@ -103,7 +124,9 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
         return;
       }
       stopping = s;
-      const running = children.size ? `; ${children.size} running job(s) save a checkpoint and go back to the queue (send again to stop at once)` : '';
+      const running = children.size
+        ? `; ${children.size} running job(s) save a checkpoint and go back to the queue (send again to stop at once)`
+        : '';
       say(`${s}: taking no more jobs${running}`);
       for (const c of children.values()) c.kill(s);
       resolve(s);

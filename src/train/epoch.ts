@@ -31,7 +31,9 @@ export interface EpochInput {
   seconds: number;
 }
 
-export async function endEpoch(a: EpochInput): Promise<{ record: EpochRecord; line: string; final: FinalFeatures | null }> {
+export async function endEpoch(
+  a: EpochInput,
+): Promise<{ record: EpochRecord; line: string; final: FinalFeatures | null }> {
   const { cfg, exp, dataset } = a;
   const { inputScaling } = exp.spec;
   const evaluating = a.epoch % cfg.eval.every === 0 || a.final;
@@ -44,12 +46,18 @@ export async function endEpoch(a: EpochInput): Promise<{ record: EpochRecord; li
     : null;
   const validation =
     evaluating && dataset.validation
-      ? await evaluate(exp.model, dataset.validation, inputScaling, dataset.imageShape, { batchSize: cfg.eval.batchSize, preprocess: a.preprocess })
+      ? await evaluate(exp.model, dataset.validation, inputScaling, dataset.imageShape, {
+          batchSize: cfg.eval.batchSize,
+          preprocess: a.preprocess,
+        })
       : null;
   let final: FinalFeatures | null = null;
   if (test?.features) {
     const centers = exp.loss.centers ? ((await exp.loss.centers.data()) as Float32Array) : null;
-    if (cfg.eval.frames) writeFeatureFrame(a.runDir, a.epoch, test.features, dataset.test.labels, centers, { testAccuracy: test.accuracy });
+    if (cfg.eval.frames)
+      writeFeatureFrame(a.runDir, a.epoch, test.features, dataset.test.labels, centers, {
+        testAccuracy: test.accuracy,
+      });
     if (a.final) final = { features: test.features, centers, accuracy: test.accuracy };
   }
   const e = a.sums;

@@ -41,12 +41,21 @@ export function buildExperiment(cfg: Config, data: DataShape): Experiment {
   const seeds = new Rng(cfg.seed);
   const [modelSeed, lossSeed, dataSeed, augmentSeed] = [seeds.seed(), seeds.seed(), seeds.seed(), seeds.seed()];
   const { spec, model } = buildNetwork(cfg, data, modelSeed);
-  const loss = createLoss(cfg.loss.name, { ...cfg.loss, numClasses: data.numClasses, featureDim: featureDimOf(model), seed: lossSeed });
+  const loss = createLoss(cfg.loss.name, {
+    ...cfg.loss,
+    numClasses: data.numClasses,
+    featureDim: featureDimOf(model),
+    seed: lossSeed,
+  });
   const sgd = new Sgd([...model.trainableWeights.map((w) => w.read() as tf.Variable), ...loss.trainableVariables()], {
     momentum: cfg.train.momentum,
     weightDecay: cfg.train.weightDecay,
   });
-  const resolved = { ...cfg, model: { ...spec.defaults, ...cfg.model }, loss: { name: cfg.loss.name, ...loss.hyper } } as Config;
+  const resolved = {
+    ...cfg,
+    model: { ...spec.defaults, ...cfg.model },
+    loss: { name: cfg.loss.name, ...loss.hyper },
+  } as Config;
   return {
     spec,
     model,

@@ -55,8 +55,10 @@ export async function finishRun(a: FinishInput): Promise<Summary> {
       testAccuracy: final.accuracy,
       ...featureMetrics(final.features, dataset.test.labels, dataset.numClasses),
     };
-    if (final.centers) summary.centerMetrics = centerMetrics(final.features, dataset.test.labels, final.centers, dataset.numClasses);
-    if (featureDimOf(exp.model) === 2) await plotFeatures(a.paths.dir, dataset, exp.loss.name, final, summary.featureMetrics, a.warn);
+    if (final.centers)
+      summary.centerMetrics = centerMetrics(final.features, dataset.test.labels, final.centers, dataset.numClasses);
+    if (featureDimOf(exp.model) === 2)
+      await plotFeatures(a.paths.dir, dataset, exp.loss.name, final, summary.featureMetrics, a.warn);
   }
   writeFileAtomic(a.paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;

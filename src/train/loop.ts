@@ -39,7 +39,8 @@ export interface TrainRequest {
   stopRequested?: () => boolean;
 }
 
-export type TrainOutcome = { status: 'complete'; summary: Summary } | { status: 'interrupted'; iteration: number; dir: string };
+export type TrainOutcome =
+  { status: 'complete'; summary: Summary } | { status: 'interrupted'; iteration: number; dir: string };
 
 const LOG_EVERY = 20;
 const MIN_LR_SCALE = 1 / 1024;
@@ -55,11 +56,18 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
   const paths = runPaths(req.outDir);
   const mode = prepareRunDir(paths, resolvedYaml, req.resume);
   const unlock = lockRunDir(paths);
-  const logger = pino({ base: undefined }, pino.destination({ dest: paths.log, sync: true, append: true, mkdir: true }));
+  const logger = pino(
+    { base: undefined },
+    pino.destination({ dest: paths.log, sync: true, append: true, mkdir: true }),
+  );
   const progress = new Progress(req.quiet);
   const note = (line: string) => progress.note(line);
   try {
-    const stream = new BatchStream(dataset.train, { batchSize: cfg.train.batchSize, seed: exp.seeds.data, shuffle: true });
+    const stream = new BatchStream(dataset.train, {
+      batchSize: cfg.train.batchSize,
+      seed: exp.seeds.data,
+      shuffle: true,
+    });
     const preprocess = new Preprocessor(dataset, exp.spec.inputScaling, cfg.dataset, exp.seeds.augment);
     const perEpoch = stream.batchesPerEpoch;
     const total = cfg.train.iterations ?? (cfg.train.epochs as number) * perEpoch;
@@ -69,7 +77,13 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     let state = newLoopState(stream, preprocess);
     const auxScale = loss.hyper.reduction === 'sum' ? cfg.train.batchSize : 1;
     const watchdog = new Watchdog(
-      { lossName: loss.name, hasCenters: loss.centers !== null, numClasses: dataset.numClasses, auxScale, totalIterations: total },
+      {
+        lossName: loss.name,
+        hasCenters: loss.centers !== null,
+        numClasses: dataset.numClasses,
+        auxScale,
+        totalIterations: total,
+      },
       state.watchdog,
     );
     const restore = () => {
@@ -84,7 +98,10 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       writeFileAtomic(paths.resolvedConfig, resolvedYaml);
       fs.writeFileSync(paths.metrics, '');
     }
-    logger.info({ event: mode === 'resume' ? 'resume' : 'start', iteration, total, backend, dataset: dataset.identity }, 'training');
+    logger.info(
+      { event: mode === 'resume' ? 'resume' : 'start', iteration, total, backend, dataset: dataset.identity },
+      'training',
+    );
 
     const started = Date.now();
     const elapsedBefore = state.elapsed;
@@ -115,18 +132,27 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
           const lrScale = state.lrScale / 2;
           restore();
           state.lrScale = lrScale;
-          logger.warn({ event: 'nan', at: where, what: step.what, lrScale, resumedAt: iteration }, 'non-finite step: rolled back');
+          logger.warn(
+            { event: 'nan', at: where, what: step.what, lrScale, resumedAt: iteration },
+            'non-finite step: rolled back',
+          );
           metric({ type: 'nan', iteration, what: step.what, failedAt: where, lrScale });
-          note(`${where}; back to the checkpoint at iteration ${iteration} with the learning rate x${lrScale} (train.onNan: lower-lr)`);
+          note(
+            `${where}; back to the checkpoint at iteration ${iteration} with the learning rate x${lrScale} (train.onNan: lower-lr)`,
+          );
           continue;
         }
         logger.error({ event: 'nan', iteration: iteration + 1, what: step.what }, 'stopped');
-        const kept = fs.existsSync(path.join(paths.last, 'checkpoint.json')) ? `the last good checkpoint is ${paths.last}` : 'no checkpoint was written yet';
+        const kept = fs.existsSync(path.join(paths.last, 'checkpoint.json'))
+          ? `the last good checkpoint is ${paths.last}`
+          : 'no checkpoint was written yet';
         throw new UserError(`${where}; stopped, ${kept} (lower train.lr, or set train.onNan: lower-lr)`, 4);
       }
       iteration++;
-      const centersNow = inspect && step.features && loss.centers ? ((await loss.centers.data()) as Float32Array) : null;
-      const batchSeen = centersNow && step.features ? { features: step.features, labels: batch.y, centers: centersNow } : undefined;
+      const centersNow =
+        inspect && step.features && loss.centers ? ((await loss.centers.data()) as Float32Array) : null;
+      const batchSeen =
+        centersNow && step.features ? { features: step.features, labels: batch.y, centers: centersNow } : undefined;
       for (const warning of watchdog.observe(iteration, step.terms.aux, batchSeen)) {
         note(warning);
         logger.warn({ event: 'watchdog', iteration, warning }, 'watchdog');
@@ -146,7 +172,15 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         const w = state.meter.window;
         const ips = (w.steps * cfg.train.batchSize) / Math.max((Date.now() - windowStart) / 1000, 1e-9);
         const mean = (v: number) => v / w.steps;
-        metric({ type: 'step', iteration, lr, loss: mean(w.total), softmax: mean(w.softmax), aux: mean(w.aux), imagesPerSecond: ips });
+        metric({
+          type: 'step',
+          iteration,
+          lr,
+          loss: mean(w.total),
+          softmax: mean(w.softmax),
+          aux: mean(w.aux),
+          imagesPerSecond: ips,
+        });
         const aux = loss.centers ? `, aux ${mean(w.aux).toFixed(4)}` : '';
         progress.step({
           epoch,
@@ -162,7 +196,19 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
 
       if (epochDone) {
         const isFinal = iteration === total;
-        const report = await endEpoch({ cfg, exp, dataset, preprocess, runDir: paths.dir, epoch, iteration, final: isFinal, lr, sums: state.meter.epoch, seconds: elapsed() });
+        const report = await endEpoch({
+          cfg,
+          exp,
+          dataset,
+          preprocess,
+          runDir: paths.dir,
+          epoch,
+          iteration,
+          final: isFinal,
+          lr,
+          sums: state.meter.epoch,
+          seconds: elapsed(),
+        });
         if (report.final) final = report.final;
         state.history.push(report.record);
         state.meter.epoch = emptySums();
@@ -190,7 +236,18 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
     }
     progress.stop();
 
-    const summary = await finishRun({ paths, exp, dataset, state, final, iterations: total, perEpoch, wallSeconds: elapsed(), backend, warn: note });
+    const summary = await finishRun({
+      paths,
+      exp,
+      dataset,
+      state,
+      final,
+      iterations: total,
+      perEpoch,
+      wallSeconds: elapsed(),
+      backend,
+      warn: note,
+    });
     logger.info({ event: 'complete', testAccuracy: summary.testAccuracy }, 'complete');
     return { status: 'complete', summary };
   } finally {

@@ -25,7 +25,11 @@ export class Sgd {
     readonly variables: tf.Variable[],
     private readonly options: SgdOptions,
   ) {
-    for (const v of variables) this.velocities.set(v, tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+    for (const v of variables)
+      this.velocities.set(
+        v,
+        tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
+      );
   }
 
   /** One update with learning rate `lr`, from gradients keyed by variable name. */
@@ -39,7 +43,13 @@ export class Sgd {
         const velocity = this.velocities.get(variable) as tf.Variable;
         if (fused) {
           const attrs = { lr, momentum, weightDecay: decays(variable) ? weightDecay : 0 };
-          const [w, v] = tf.engine().runKernel(SGD_KERNEL, { variable, velocity, gradient: grad }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          const [w, v] = tf
+            .engine()
+            .runKernel(
+              SGD_KERNEL,
+              { variable, velocity, gradient: grad },
+              attrs as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor[];
           velocity.assign(v);
           variable.assign(w);
           continue;

@@ -29,7 +29,8 @@ export class Progress {
     this.bar = new cliProgress.SingleBar(
       {
         stream: this.stream,
-        format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} it | {loss} | test {acc} | {ips} img/s | ETA {eta_formatted}',
+        format:
+          'epoch {epoch}/{epochs} |{bar}| {value}/{total} it | {loss} | test {acc} | {ips} img/s | ETA {eta_formatted}',
         barsize: 24,
         hideCursor: true,
         etaBuffer: 50,

@@ -60,7 +60,11 @@ export class TrainingCheckpoints {
     model.weights.forEach((w, i) => (tensors[`model/${i}`] = w.read()));
     if (loss.centers) tensors['loss/centers'] = loss.centers;
     sgd.getState().forEach((v, i) => (tensors[`sgd/${i}`] = v));
-    await saveCheckpoint(dir, tensors, { epoch: Math.floor(iteration / this.perEpoch), iteration, state: { ...state } });
+    await saveCheckpoint(dir, tensors, {
+      epoch: Math.floor(iteration / this.perEpoch),
+      iteration,
+      state: { ...state },
+    });
   }
 
   /** Puts the whole training state back as the newest good checkpoint in `dir` has it. */

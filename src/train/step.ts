@@ -39,13 +39,24 @@ export async function trainStep(
   const gradList = Object.values(grads);
   // The sum of every gradient entry is finite exactly when each entry is (barring an overflow of
   // the sum itself, which is worth stopping for too); no squares needed, a pass per gradient less.
-  const check = tf.tidy(() => tf.stack([value, softmax as unknown as tf.Scalar, aux as unknown as tf.Scalar, tf.addN(gradList.map((g) => g.sum()))]));
+  const check = tf.tidy(() =>
+    tf.stack([
+      value,
+      softmax as unknown as tf.Scalar,
+      aux as unknown as tf.Scalar,
+      tf.addN(gradList.map((g) => g.sum())),
+    ]),
+  );
   const [total, soft, auxValue, gradSum] = (await check.data()) as Float32Array;
   check.dispose();
   try {
     const terms = { total, softmax: soft, aux: auxValue };
     // Name the specific term first: the total is non-finite whenever one of them is.
-    for (const [name, v] of [['softmax', soft], ['aux', auxValue], ['total', total]] as const) {
+    for (const [name, v] of [
+      ['softmax', soft],
+      ['aux', auxValue],
+      ['total', total],
+    ] as const) {
       if (!Number.isFinite(v)) return { ok: false, what: `loss term '${name === 'aux' ? loss.name : name}' is ${v}` };
     }
     if (!Number.isFinite(gradSum)) {
@@ -57,7 +68,13 @@ export async function trainStep(
     if (!keepFeatures) return { ok: true, terms };
     return { ok: true, terms, features: (await (features as unknown as tf.Tensor2D).data()) as Float32Array };
   } finally {
-    tf.dispose([value, features as unknown as tf.Tensor, softmax as unknown as tf.Tensor, aux as unknown as tf.Tensor, ...gradList]);
+    tf.dispose([
+      value,
+      features as unknown as tf.Tensor,
+      softmax as unknown as tf.Tensor,
+      aux as unknown as tf.Tensor,
+      ...gradList,
+    ]);
   }
 }
 

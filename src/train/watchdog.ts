@@ -22,7 +22,13 @@ export interface WatchdogState {
   warnings: string[];
 }
 
-export const newWatchdogState = (): WatchdogState => ({ firstLag: null, auxSum: 0, auxSteps: 0, done: false, warnings: [] });
+export const newWatchdogState = (): WatchdogState => ({
+  firstLag: null,
+  auxSum: 0,
+  auxSteps: 0,
+  done: false,
+  warnings: [],
+});
 
 export interface WatchdogRun {
   lossName: string;
@@ -40,7 +46,8 @@ export class Watchdog {
     private readonly run: WatchdogRun,
     public state: WatchdogState,
   ) {
-    this.checkAt = run.hasCenters && run.totalIterations >= MIN_ITERATIONS ? Math.min(CHECK_AT, run.totalIterations) : 0;
+    this.checkAt =
+      run.hasCenters && run.totalIterations >= MIN_ITERATIONS ? Math.min(CHECK_AT, run.totalIterations) : 0;
   }
 
   /** Whether the step at `iteration` (1-based) needs its batch features and the centers. */
@@ -58,13 +65,19 @@ export class Watchdog {
    * After a finished step: its aux value, and the batch's features, labels and the centers when
    * wantsFeatures said so. Returns the new warnings (at most once per run).
    */
-  observe(iteration: number, aux: number, batch?: { features: Float32Array; labels: ArrayLike<number>; centers: Float32Array }): string[] {
+  observe(
+    iteration: number,
+    aux: number,
+    batch?: { features: Float32Array; labels: ArrayLike<number>; centers: Float32Array },
+  ): string[] {
     if (this.checkAt === 0 || this.state.done) return [];
     if (iteration > this.checkAt / 2) {
       this.state.auxSum += aux;
       this.state.auxSteps++;
     }
-    const lag = batch ? centerMetrics(batch.features, batch.labels, batch.centers, this.run.numClasses).centerLag : null;
+    const lag = batch
+      ? centerMetrics(batch.features, batch.labels, batch.centers, this.run.numClasses).centerLag
+      : null;
     if (iteration === 1 && lag !== null) this.state.firstLag = lag;
     if (iteration < this.checkAt) return [];
     this.state.done = true;

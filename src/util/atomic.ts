@@ -15,7 +15,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new UserError(`${file}: cannot write: disk full (${code}); nothing was changed`, 5);
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new UserError(`${file}: cannot write: disk full (${code}); nothing was changed`, 5);
     throw err;
   }
   fs.closeSync(fd);

@@ -42,7 +42,10 @@ const STDERR_TAIL = 64 * 1024; // characters kept: enough for the last error, bo
 export const CTC_BIN = path.join(PACKAGE_ROOT, 'bin', 'ctc.js');
 const EXIT_WITH_PARENT = path.join(PACKAGE_ROOT, 'dist', 'src', 'sweep', 'exit-with-parent.js');
 
-export function startChild(args: string[], opts: ChildOptions = {}): { child: ChildProcess; done: Promise<ChildResult> } {
+export function startChild(
+  args: string[],
+  opts: ChildOptions = {},
+): { child: ChildProcess; done: Promise<ChildResult> } {
   const node = opts.exitWithParent ? ['--import', EXIT_WITH_PARENT] : [];
   const child = spawn(process.execPath, [...node, CTC_BIN, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -67,7 +70,11 @@ export function runChild(args: string[], opts: ChildOptions = {}): Promise<Child
 
 /** The child's last stderr line without the `ctc: ` prefix, or how it ended when it said nothing. */
 export function failureLine(result: ChildResult): string {
-  const last = result.stderr.trim().split('\n').pop()?.replace(/^ctc: /, '');
+  const last = result.stderr
+    .trim()
+    .split('\n')
+    .pop()
+    ?.replace(/^ctc: /, '');
   if (last) return last;
   return result.signal ? `killed by ${result.signal}` : `exit ${result.code}`;
 }

@@ -9,7 +9,8 @@ function findPackageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file) && (JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string }).name === 'ctc') return dir;
+    if (fs.existsSync(file) && (JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string }).name === 'ctc')
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('ctc: cannot find its own package.json');
     dir = parent;

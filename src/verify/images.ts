@@ -19,7 +19,11 @@ export function imagePath(dir: string, ref: ImageRef): string | undefined {
 }
 
 /** Every image the pairs name, in first-mention order, with the row of each reference. */
-export function loadPairImages(dir: string, pairs: PairsFile, shape: [number, number, number]): { split: Split; row: (ref: ImageRef) => number } {
+export function loadPairImages(
+  dir: string,
+  pairs: PairsFile,
+  shape: [number, number, number],
+): { split: Split; row: (ref: ImageRef) => number } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`--images ${dir}: no such folder`);
   const rows = new Map<string, number>();
   const files: string[] = [];
@@ -29,7 +33,10 @@ export function loadPairImages(dir: string, pairs: PairsFile, shape: [number, nu
       for (const r of [p.a, p.b]) {
         if (rows.has(key(r))) continue;
         const file = imagePath(dir, r);
-        if (!file) throw new UserError(`${pairs.file}:${p.line}: no image ${path.join(dir, r.name, `${r.name}_${String(r.index).padStart(4, '0')}`)}.{jpg,png}`);
+        if (!file)
+          throw new UserError(
+            `${pairs.file}:${p.line}: no image ${path.join(dir, r.name, `${r.name}_${String(r.index).padStart(4, '0')}`)}.{jpg,png}`,
+          );
         rows.set(key(r), files.length);
         files.push(file);
       }
@@ -37,7 +44,9 @@ export function loadPairImages(dir: string, pairs: PairsFile, shape: [number, nu
   }
   const [h, w, c] = shape;
   const images = new Uint8Array(files.length * h * w * c);
-  files.forEach((file, i) => images.set(fitImage(decodeImage(new Uint8Array(fs.readFileSync(file)), file), shape), i * h * w * c));
+  files.forEach((file, i) =>
+    images.set(fitImage(decodeImage(new Uint8Array(fs.readFileSync(file)), file), shape), i * h * w * c),
+  );
   const split: Split = { images, labels: new Uint8Array(files.length), count: files.length };
   return { split, row: (r) => rows.get(key(r)) as number };
 }

@@ -47,7 +47,7 @@ export function bestThreshold(pairs: Scored[]): number {
 }
 
 export function accuracyAt(pairs: Scored[], threshold: number): number {
-  const correct = pairs.filter((p) => (p.score >= threshold) === p.same).length;
+  const correct = pairs.filter((p) => p.score >= threshold === p.same).length;
   return pairs.length ? (100 * correct) / pairs.length : NaN;
 }
 
@@ -64,7 +64,7 @@ export function foldAccuracies(folds: Scored[][]): { accuracy: number; threshold
 export function rocAuc(pairs: Scored[]): number {
   const sorted = [...pairs].sort((x, y) => x.score - y.score);
   let rankSum = 0;
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j < sorted.length && sorted[j].score === sorted[i].score) j++;
     const midRank = (i + 1 + j) / 2;
@@ -81,7 +81,10 @@ export function rocAuc(pairs: Scored[]): number {
  * the mismatched pairs; null when there are fewer than 1/far mismatched pairs to measure it.
  */
 export function tarAtFar(pairs: Scored[], far: number): number | null {
-  const negatives = pairs.filter((p) => !p.same).map((p) => p.score).sort((x, y) => y - x);
+  const negatives = pairs
+    .filter((p) => !p.same)
+    .map((p) => p.score)
+    .sort((x, y) => y - x);
   const positives = pairs.filter((p) => p.same).map((p) => p.score);
   if (negatives.length < Math.round(1 / far) || positives.length === 0) return null;
   const allowed = Math.floor(far * negatives.length);

@@ -47,7 +47,9 @@ export function parsePairs(text: string, file: string): PairsFile {
   const [folds, perFold] = counts.length === 2 ? counts : [1, counts[0]];
   const expected = 1 + folds * 2 * perFold;
   if (lines.length !== expected) {
-    throw new UserError(`${file}: ${folds} fold(s) of ${perFold} matched and ${perFold} mismatched pairs need ${expected} lines, found ${lines.length}`);
+    throw new UserError(
+      `${file}: ${folds} fold(s) of ${perFold} matched and ${perFold} mismatched pairs need ${expected} lines, found ${lines.length}`,
+    );
   }
   const out: NamedPair[][] = [];
   let n = 1;
@@ -59,10 +61,12 @@ export function parsePairs(text: string, file: string): PairsFile {
       const fields = lines[line - 1].trim().split(/\s+/);
       const where = `${file}:${line}`;
       if (same) {
-        if (fields.length !== 3) throw new UserError(`${where}: a matched pair is 'NAME<TAB>i<TAB>j', got '${lines[line - 1]}'`);
+        if (fields.length !== 3)
+          throw new UserError(`${where}: a matched pair is 'NAME<TAB>i<TAB>j', got '${lines[line - 1]}'`);
         fold.push({ a: ref(fields[0], fields[1], where), b: ref(fields[0], fields[2], where), same, line });
       } else {
-        if (fields.length !== 4) throw new UserError(`${where}: a mismatched pair is 'NAME1<TAB>i<TAB>NAME2<TAB>j', got '${lines[line - 1]}'`);
+        if (fields.length !== 4)
+          throw new UserError(`${where}: a mismatched pair is 'NAME1<TAB>i<TAB>NAME2<TAB>j', got '${lines[line - 1]}'`);
         fold.push({ a: ref(fields[0], fields[1], where), b: ref(fields[2], fields[3], where), same, line });
       }
     }
@@ -73,8 +77,10 @@ export function parsePairs(text: string, file: string): PairsFile {
 
 function ref(name: string, index: string, where: string): ImageRef {
   const i = Number(index);
-  if (!Number.isInteger(i) || i < 1) throw new UserError(`${where}: image number must be a positive integer, got '${index}'`);
-  if (name.includes('/') || name.includes('\\') || name === '..' || name === '.') throw new UserError(`${where}: '${name}' is not a plain name`);
+  if (!Number.isInteger(i) || i < 1)
+    throw new UserError(`${where}: image number must be a positive integer, got '${index}'`);
+  if (name.includes('/') || name.includes('\\') || name === '..' || name === '.')
+    throw new UserError(`${where}: '${name}' is not a plain name`);
   return { name, index: i };
 }
 
@@ -90,17 +96,27 @@ export interface IndexPair {
  * in `classes`, drawn from `seed` alone (the same pairs every time). No sample is paired with
  * itself and no pair repeats.
  */
-export function heldOutPairs(labels: ArrayLike<number>, classes: number[], folds: number, perFold: number, seed: number): IndexPair[][] {
+export function heldOutPairs(
+  labels: ArrayLike<number>,
+  classes: number[],
+  folds: number,
+  perFold: number,
+  seed: number,
+): IndexPair[][] {
   const byClass = new Map<number, number[]>(classes.map((c) => [c, []]));
   for (let i = 0; i < labels.length; i++) byClass.get(labels[i])?.push(i);
   const usable = classes.filter((c) => (byClass.get(c) as number[]).length >= 2);
-  if (usable.length < 2) throw new UserError(`held-out classes ${classes.join(', ')}: need two classes with two test samples each`);
+  if (usable.length < 2)
+    throw new UserError(`held-out classes ${classes.join(', ')}: need two classes with two test samples each`);
   const rng = new Rng(seed);
   const pick = <T>(xs: T[]): T => xs[rng.int(xs.length)];
   const seen = new Set<string>();
   const draw = (same: boolean): IndexPair => {
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 10000) throw new UserError(`held-out classes ${classes.join(', ')}: too few test samples for ${folds} x ${perFold} distinct pairs`);
+      if (attempt > 10000)
+        throw new UserError(
+          `held-out classes ${classes.join(', ')}: too few test samples for ${folds} x ${perFold} distinct pairs`,
+        );
       const ca = pick(usable);
       const cb = same ? ca : pick(usable.filter((c) => c !== ca));
       const a = pick(byClass.get(ca) as number[]);

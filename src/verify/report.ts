@@ -8,7 +8,10 @@ import type { Verification } from './run.js';
 
 export function verificationMarkdown(v: Verification): string {
   const f2 = (x: number) => x.toFixed(2);
-  const tar = v.tarAtFar.map((t) => `TAR at FAR ${t.far}: ${t.tar === null ? `— (fewer than ${Math.round(1 / t.far)} mismatched pairs)` : `${f2(t.tar)}%`}`);
+  const tar = v.tarAtFar.map(
+    (t) =>
+      `TAR at FAR ${t.far}: ${t.tar === null ? `— (fewer than ${Math.round(1 / t.far)} mismatched pairs)` : `${f2(t.tar)}%`}`,
+  );
   return [
     '# Verification',
     '',

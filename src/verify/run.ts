@@ -48,15 +48,20 @@ export interface Verification {
 }
 
 export async function verifyRun(req: VerifyRequest): Promise<Verification> {
-  if (Boolean(req.pairs) === Boolean(req.heldout)) throw new UserError('ctc verify: give --pairs FILE with --images DIR, or --heldout');
+  if (Boolean(req.pairs) === Boolean(req.heldout))
+    throw new UserError('ctc verify: give --pairs FILE with --images DIR, or --heldout');
   if (req.pairs && !req.images) throw new UserError('--pairs: needs --images DIR, the folder of the LFW-layout images');
   const run = await openRun(req.run, { checkpoint: req.checkpoint, backend: req.backend });
   try {
-    const { split, folds, mode, conversion, heldOutClasses } = req.pairs ? lfwPairs(run, req.pairs, req.images as string) : await heldOut(run, req.heldout!);
+    const { split, folds, mode, conversion, heldOutClasses } = req.pairs
+      ? lfwPairs(run, req.pairs, req.images as string)
+      : await heldOut(run, req.heldout!);
     const features = await extractFeatures(run, split);
     const d = features.length / split.count;
     const similarity = req.similarity === 'cosine' ? cosine : negativeNormalizedL2;
-    const scored: Scored[][] = folds.map((fold) => fold.map((p) => ({ score: similarity(features, d, p.a, p.b), same: p.same })));
+    const scored: Scored[][] = folds.map((fold) =>
+      fold.map((p) => ({ score: similarity(features, d, p.a, p.b), same: p.same })),
+    );
     const perFold = foldAccuracies(scored).map((f) => f.accuracy);
     const all = scored.flat();
     return {
@@ -100,12 +105,21 @@ function lfwPairs(run: OpenRun, pairsFile: string, images: string): PairSet {
 /** The test samples of every class outside the run's dataset.classes, paired from the seed. */
 async function heldOut(run: OpenRun, opts: { folds: number; perFold: number; seed: number }): Promise<PairSet> {
   const trained = run.config.dataset.classes;
-  if (!trained) throw new UserError(`${run.dir}: --heldout needs a run trained on a subset of the classes (dataset.classes)`);
-  const full = await loadDataset(run.config.dataset.name, { path: run.config.dataset.path, testLimit: run.config.dataset.testLimit });
+  if (!trained)
+    throw new UserError(`${run.dir}: --heldout needs a run trained on a subset of the classes (dataset.classes)`);
+  const full = await loadDataset(run.config.dataset.name, {
+    path: run.config.dataset.path,
+    testLimit: run.config.dataset.testLimit,
+  });
   const heldOutClasses = Array.from({ length: full.numClasses }, (_, k) => k).filter((k) => !trained.includes(k));
   const folds = heldOutPairs(full.test.labels, heldOutClasses, opts.folds, opts.perFold, opts.seed);
   const names = heldOutClasses.map((k) => full.classNames[k]).join(', ');
-  return { split: full.test, folds, mode: `held-out classes ${names} of the ${full.name} test set, seed ${opts.seed}`, heldOutClasses };
+  return {
+    split: full.test,
+    folds,
+    mode: `held-out classes ${names} of the ${full.name} test set, seed ${opts.seed}`,
+    heldOutClasses,
+  };
 }
 
 async function extractFeatures(run: OpenRun, split: Split): Promise<Float32Array> {
@@ -114,7 +128,14 @@ async function extractFeatures(run: OpenRun, split: Split): Promise<Float32Array
   let row = 0;
   for (const indices of evalBatches(split, run.config.eval.batchSize)) {
     const { x } = run.preprocess.inputs(split, indices);
-    const f = tf.tidy(() => (run.model.apply(tf.tensor4d(x, [indices.length, ...run.dataset.imageShape]), { training: false }) as tf.Tensor[])[0]);
+    const f = tf.tidy(
+      () =>
+        (
+          run.model.apply(tf.tensor4d(x, [indices.length, ...run.dataset.imageShape]), {
+            training: false,
+          }) as tf.Tensor[]
+        )[0],
+    );
     out.set((await f.data()) as Float32Array, row * d);
     f.dispose();
     row += indices.length;

@@ -8,5 +8,8 @@ import { trainOwnModel } from '../../examples/own-model.js';
 test('the own-model example trains: the contrastive-center term falls and the centers reach their class means', async () => {
   const r = await trainOwnModel(200);
   assert.ok(r.lastAux < r.firstAux / 5, `aux ${r.firstAux} -> ${r.lastAux}`);
-  assert.ok(r.centerToMean < 0.7 * r.centerToMeanAtStart, `center to class mean ${r.centerToMeanAtStart} -> ${r.centerToMean}`);
+  assert.ok(
+    r.centerToMean < 0.7 * r.centerToMeanAtStart,
+    `center to class mean ${r.centerToMeanAtStart} -> ${r.centerToMean}`,
+  );
 });

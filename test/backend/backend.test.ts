@@ -43,7 +43,9 @@ test("initBackend('wasm') selects wasm and installs the gradient kernels", async
   assert.ok(wasmGradientsInstalled());
   // A conv gradient needs Conv2DBackpropFilter, which stock tfjs-backend-wasm lacks.
   const w = tf.ones([3, 3, 1, 2]);
-  const g = tf.grad((w: tf.Tensor) => tf.conv2d(tf.ones([1, 5, 5, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid').sum())(w);
+  const g = tf.grad((w: tf.Tensor) =>
+    tf.conv2d(tf.ones([1, 5, 5, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid').sum(),
+  )(w);
   assert.deepEqual(Array.from(await g.data()), new Array(18).fill(9));
   tf.dispose([w, g]);
 });
@@ -55,22 +57,37 @@ test('initBackend can switch back and forth', async () => {
   }
 });
 
-test("initBackend('auto') falls through to wasm without the native packages (with the oneDNN addon when it is built)", { skip: nativeInstalled }, async () => {
-  const info = await initBackend('auto');
-  assert.equal(info.name, loadOneDnn().addon === null ? 'wasm' : 'wasm+onednn');
-  assert.equal(tf.getBackend(), 'wasm');
-});
+test(
+  "initBackend('auto') falls through to wasm without the native packages (with the oneDNN addon when it is built)",
+  { skip: nativeInstalled },
+  async () => {
+    const info = await initBackend('auto');
+    assert.equal(info.name, loadOneDnn().addon === null ? 'wasm' : 'wasm+onednn');
+    assert.equal(tf.getBackend(), 'wasm');
+  },
+);
 
-test("initBackend('cuda') without tfjs-node-gpu is a UserError naming the package", { skip: nativeInstalled }, async () => {
-  await assert.rejects(initBackend('cuda'), userErrorMentioning('@tensorflow/tfjs-node-gpu'));
-});
+test(
+  "initBackend('cuda') without tfjs-node-gpu is a UserError naming the package",
+  { skip: nativeInstalled },
+  async () => {
+    await assert.rejects(initBackend('cuda'), userErrorMentioning('@tensorflow/tfjs-node-gpu'));
+  },
+);
 
-test("initBackend('tensorflow') without tfjs-node is a UserError naming the package", { skip: nativeInstalled }, async () => {
-  await assert.rejects(initBackend('tensorflow'), userErrorMentioning('@tensorflow/tfjs-node'));
-});
+test(
+  "initBackend('tensorflow') without tfjs-node is a UserError naming the package",
+  { skip: nativeInstalled },
+  async () => {
+    await assert.rejects(initBackend('tensorflow'), userErrorMentioning('@tensorflow/tfjs-node'));
+  },
+);
 
 test('an unknown backend name is a UserError listing the valid ones', async () => {
-  await assert.rejects(initBackend('metal' as BackendChoice), userErrorMentioning('auto, cuda, tensorflow, wasm+onednn, wasm, cpu'));
+  await assert.rejects(
+    initBackend('metal' as BackendChoice),
+    userErrorMentioning('auto, cuda, tensorflow, wasm+onednn, wasm, cpu'),
+  );
 });
 
 test("a bad thread count is one UserError naming CTC_WASM_THREADS, also under 'auto' (not a silent fall to cpu)", async () => {
@@ -84,5 +101,8 @@ test("a bad thread count is one UserError naming CTC_WASM_THREADS, also under 'a
     if (saved === undefined) delete process.env.CTC_WASM_THREADS;
     else process.env.CTC_WASM_THREADS = saved;
   }
-  await assert.rejects(initBackend('auto', { threads: 0 }), userErrorMentioning("wasm threads must be a positive integer, got '0'"));
+  await assert.rejects(
+    initBackend('auto', { threads: 0 }),
+    userErrorMentioning("wasm threads must be a positive integer, got '0'"),
+  );
 });

@@ -18,7 +18,12 @@ type Compute = (...xs: tf.Tensor[]) => tf.Tensor[];
 
 /** Runs `f` on cpu, then on wasm+onednn, from identical inputs; asserts no leak and closeness. */
 async function assertMatchesCpu(shapes: number[][], f: Compute, label: string): Promise<void> {
-  const inputs = shapes.map((shape, i) => values(shape.reduce((a, b) => a * b, 1), 21 + i));
+  const inputs = shapes.map((shape, i) =>
+    values(
+      shape.reduce((a, b) => a * b, 1),
+      21 + i,
+    ),
+  );
   const results: Float32Array[][] = [];
   for (const backend of ['cpu', 'wasm+onednn'] as const) {
     await initBackend(backend);
@@ -38,57 +43,128 @@ async function assertMatchesCpu(shapes: number[][], f: Compute, label: string): 
 
 const weighted = (y: tf.Tensor): tf.Scalar => y.mul(tf.tensor(values(y.size, 99), y.shape)).sum();
 
-test('oneDNN conv2d forward, dx and dW match cpu: strides 1/2, same/valid, kernels 1/3/5, odd sizes', { skip }, async () => {
-  for (const [h, w] of [[7, 8], [28, 28], [9, 5]]) for (const k of [1, 3, 5]) for (const stride of [1, 2]) {
-    for (const pad of ['same', 'valid'] as const) for (const [cin, cout] of [[1, 3], [5, 16]]) {
-      if (pad === 'valid' && (k > h || k > w)) continue;
-      const conv = (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad);
-      const label = `${h}x${w} k${k} s${stride} ${pad} ${cin}->${cout}`;
-      await assertMatchesCpu([[3, h, w, cin], [k, k, cin, cout]], (x, f) => [
-        conv(x, f),
-        ...tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(conv(a, b)))([x, f]),
-      ], label);
-    }
-  }
-  assert.ok((addon?.info().cachedPlans ?? 0) > 0, 'the cases above must have run in oneDNN');
-});
+test(
+  'oneDNN conv2d forward, dx and dW match cpu: strides 1/2, same/valid, kernels 1/3/5, odd sizes',
+  { skip },
+  async () => {
+    for (const [h, w] of [
+      [7, 8],
+      [28, 28],
+      [9, 5],
+    ])
+      for (const k of [1, 3, 5])
+        for (const stride of [1, 2]) {
+          for (const pad of ['same', 'valid'] as const)
+            for (const [cin, cout] of [
+              [1, 3],
+              [5, 16],
+            ]) {
+              if (pad === 'valid' && (k > h || k > w)) continue;
+              const conv = (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad);
+              const label = `${h}x${w} k${k} s${stride} ${pad} ${cin}->${cout}`;
+              await assertMatchesCpu(
+                [
+                  [3, h, w, cin],
+                  [k, k, cin, cout],
+                ],
+                (x, f) => [conv(x, f), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(conv(a, b)))([x, f])],
+                label,
+              );
+            }
+        }
+    assert.ok((addon?.info().cachedPlans ?? 0) > 0, 'the cases above must have run in oneDNN');
+  },
+);
 
-test('oneDNN fused conv2d with bias and relu (what tf.layers trains through) matches cpu, with gradients', { skip }, async () => {
-  for (const activation of ['linear', 'relu'] as const) for (const stride of [1, 2]) {
-    const conv = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
-      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: stride, pad: 'same', activation });
-    await assertMatchesCpu([[4, 11, 10, 6], [3, 3, 6, 8], [8]], (x, f, b) => [
-      conv(x, f, b),
-      ...tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => weighted(conv(a, c, d)))([x, f, b]),
-    ], `fused ${activation} s${stride}`);
-  }
-});
+test(
+  'oneDNN fused conv2d with bias and relu (what tf.layers trains through) matches cpu, with gradients',
+  { skip },
+  async () => {
+    for (const activation of ['linear', 'relu'] as const)
+      for (const stride of [1, 2]) {
+        const conv = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+          tf.fused.conv2d({
+            x: x as tf.Tensor4D,
+            filter: f as tf.Tensor4D,
+            bias: b,
+            strides: stride,
+            pad: 'same',
+            activation,
+          });
+        await assertMatchesCpu(
+          [[4, 11, 10, 6], [3, 3, 6, 8], [8]],
+          (x, f, b) => [
+            conv(x, f, b),
+            ...tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => weighted(conv(a, c, d)))([x, f, b]),
+          ],
+          `fused ${activation} s${stride}`,
+        );
+      }
+  },
+);
 
 test('oneDNN conv2d with dilation and explicit asymmetric padding matches cpu', { skip }, async () => {
-  await assertMatchesCpu([[2, 12, 13, 3], [3, 3, 3, 5]], (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2)], 'dilation 2');
-  const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [2, 1], [0, 3], [0, 0]];
-  await assertMatchesCpu([[2, 10, 9, 4], [3, 2, 4, 6]], (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], explicit)], 'explicit padding');
+  await assertMatchesCpu(
+    [
+      [2, 12, 13, 3],
+      [3, 3, 3, 5],
+    ],
+    (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2)],
+    'dilation 2',
+  );
+  const explicit: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [2, 1],
+    [0, 3],
+    [0, 0],
+  ];
+  await assertMatchesCpu(
+    [
+      [2, 10, 9, 4],
+      [3, 2, 4, 6],
+    ],
+    (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], explicit)],
+    'explicit padding',
+  );
 });
 
-test('max-pool gradients in the addon equal cpu exactly: 2x2, overlapping 3x3, same padding, 1x1; ties, NaN, -Infinity, odd sizes', { skip }, async () => {
-  const pools: [number, number, 'valid' | 'same'][] = [[2, 2, 'valid'], [3, 2, 'valid'], [3, 1, 'same'], [1, 2, 'valid']];
-  for (const [h, w, c] of [[8, 8, 3], [9, 7, 20], [24, 24, 1]]) for (const [size, stride, pad] of pools) {
-    const shape = [2, h, w, c];
-    // Few distinct values: many tied windows, as on MNIST's flat background.
-    const x = Float32Array.from(values(2 * h * w * c, 5), (v) => Math.round(v * 4));
-    x[0] = Number.NaN;
-    x[c + 1] = Number.NEGATIVE_INFINITY;
-    const results: Float32Array[] = [];
-    for (const backend of ['cpu', 'wasm+onednn'] as const) {
-      await initBackend(backend);
-      const input = tf.tensor(x, shape);
-      const g = tf.grad((t: tf.Tensor) => weighted(tf.maxPool(t as tf.Tensor4D, size, stride, pad)))(input);
-      results.push((await g.data()) as Float32Array);
-      tf.dispose([input, g]);
-    }
-    assert.deepEqual(Array.from(results[1]), Array.from(results[0]), `${h}x${w}x${c} pool ${size}/${stride} ${pad}`);
-  }
-});
+test(
+  'max-pool gradients in the addon equal cpu exactly: 2x2, overlapping 3x3, same padding, 1x1; ties, NaN, -Infinity, odd sizes',
+  { skip },
+  async () => {
+    const pools: [number, number, 'valid' | 'same'][] = [
+      [2, 2, 'valid'],
+      [3, 2, 'valid'],
+      [3, 1, 'same'],
+      [1, 2, 'valid'],
+    ];
+    for (const [h, w, c] of [
+      [8, 8, 3],
+      [9, 7, 20],
+      [24, 24, 1],
+    ])
+      for (const [size, stride, pad] of pools) {
+        const shape = [2, h, w, c];
+        // Few distinct values: many tied windows, as on MNIST's flat background.
+        const x = Float32Array.from(values(2 * h * w * c, 5), (v) => Math.round(v * 4));
+        x[0] = Number.NaN;
+        x[c + 1] = Number.NEGATIVE_INFINITY;
+        const results: Float32Array[] = [];
+        for (const backend of ['cpu', 'wasm+onednn'] as const) {
+          await initBackend(backend);
+          const input = tf.tensor(x, shape);
+          const g = tf.grad((t: tf.Tensor) => weighted(tf.maxPool(t as tf.Tensor4D, size, stride, pad)))(input);
+          results.push((await g.data()) as Float32Array);
+          tf.dispose([input, g]);
+        }
+        assert.deepEqual(
+          Array.from(results[1]),
+          Array.from(results[0]),
+          `${h}x${w}x${c} pool ${size}/${stride} ${pad}`,
+        );
+      }
+  },
+);
 
 test('relu and its gradient in the addon match cpu, NaN and zero included', { skip }, async () => {
   const n = 3 * 17 * 11 * 8;
@@ -109,78 +185,138 @@ test('relu and its gradient in the addon match cpu, NaN and zero included', { sk
   assert.deepEqual(Array.from(results[1][1]), Array.from(results[0][1]), 'relu gradient');
 });
 
-test('sum and mean over leading axes with the addon (bias gradients) match cpu, and the addon computed them', { skip }, async () => {
-  const shape = [64, 9, 7, 40]; // 4,032 rows x 40 columns: past the size where the addon takes over
-  const x = values(shape.reduce((a, b) => a * b, 1), 51);
-  const results: Float32Array[][] = [];
-  let calls = 0;
-  for (const backend of ['cpu', 'wasm+onednn'] as const) {
-    await initBackend(backend);
-    if (backend === 'wasm+onednn' && addon !== null) {
-      const counting = { ...addon, columnSums: (...a: Parameters<typeof addon.columnSums>) => (calls++, addon.columnSums(...a)) };
-      useNativeConvolutions(counting, addon.info().threads);
-    }
-    const input = tf.tensor(x, shape);
-    const outs = [tf.sum(input, [0, 1, 2]), tf.mean(input, [0, 1, 2]), tf.sum(input, [0, 1, 2], true)];
-    results.push(await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>)));
-    tf.dispose([input, ...outs]);
-  }
-  await initBackend('wasm+onednn'); // the real addon again
-  assert.equal(calls, 3, 'the addon summed each');
-  results[0].forEach((expected, i) => {
-    const err = relativeError(results[1][i], expected);
-    assert.ok(err <= 1e-5, `reduction ${i}: relative error ${err.toExponential(2)}`);
-  });
-});
-
-test("ResNet's option A shortcut in the addon equals max pool + pad on cpu, forward and gradient", { skip }, async () => {
-  let calls = 0;
-  for (const [shape, before, after] of [[[2, 7, 9, 3], 2, 3], [[4, 32, 32, 16], 8, 8]] as [[number, number, number, number], number, number][]) {
+test(
+  'sum and mean over leading axes with the addon (bias gradients) match cpu, and the addon computed them',
+  { skip },
+  async () => {
+    const shape = [64, 9, 7, 40]; // 4,032 rows x 40 columns: past the size where the addon takes over
+    const x = values(
+      shape.reduce((a, b) => a * b, 1),
+      51,
+    );
     const results: Float32Array[][] = [];
+    let calls = 0;
     for (const backend of ['cpu', 'wasm+onednn'] as const) {
       await initBackend(backend);
       if (backend === 'wasm+onednn' && addon !== null) {
-        const count = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => (calls++, f(...a));
-        useNativeConvolutions({ ...addon, subsamplePad: count(addon.subsamplePad), subsamplePadGrad: count(addon.subsamplePadGrad) }, addon.info().threads);
+        const counting = {
+          ...addon,
+          columnSums: (...a: Parameters<typeof addon.columnSums>) => (calls++, addon.columnSums(...a)),
+        };
+        useNativeConvolutions(counting, addon.info().threads);
       }
-      const x = tf.tensor4d(values(shape.reduce((a, b) => a * b, 1), 17), shape);
-      const y = subsamplePadChannels(x, before, after);
-      const dx = tf.grad((t: tf.Tensor) => weighted(subsamplePadChannels(t as tf.Tensor4D, before, after)))(x);
-      results.push([(await y.data()) as Float32Array, (await dx.data()) as Float32Array]);
-      tf.dispose([x, y, dx]);
+      const input = tf.tensor(x, shape);
+      const outs = [tf.sum(input, [0, 1, 2]), tf.mean(input, [0, 1, 2]), tf.sum(input, [0, 1, 2], true)];
+      results.push(await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>)));
+      tf.dispose([input, ...outs]);
     }
-    assert.deepEqual(Array.from(results[1][0]), Array.from(results[0][0]), `${shape.join('x')}: y`);
-    assert.deepEqual(Array.from(results[1][1]), Array.from(results[0][1]), `${shape.join('x')}: dx`);
-  }
-  await initBackend('wasm+onednn'); // the real addon again
-  assert.equal(calls, 6, 'the addon ran each forward (twice: y and under tf.grad) and each gradient');
-});
+    await initBackend('wasm+onednn'); // the real addon again
+    assert.equal(calls, 3, 'the addon summed each');
+    results[0].forEach((expected, i) => {
+      const err = relativeError(results[1][i], expected);
+      assert.ok(err <= 1e-5, `reduction ${i}: relative error ${err.toExponential(2)}`);
+    });
+  },
+);
 
-test('matrix products in oneDNN (dense layers) match cpu: both transposes, bias and relu fused, gradients', { skip }, async () => {
-  const before = addon?.info().cachedPlans ?? 0;
-  const [m, k, n] = [33, 17, 9]; // a shape no other test uses
-  for (const transposeA of [false, true]) for (const transposeB of [false, true]) {
-    const shapeA = transposeA ? [k, m] : [m, k];
-    const shapeB = transposeB ? [n, k] : [k, n];
-    const label = `${transposeA ? 'aT' : 'a'} x ${transposeB ? 'bT' : 'b'}`;
-    await assertMatchesCpu([shapeA, shapeB, [n]], (a, b, bias) => [
-      tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, transposeB),
-      tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA, transposeB, bias, activation: 'relu' }),
-      ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
-        weighted(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA, transposeB, bias: z, activation: 'relu' })))([a, b, bias]),
-    ], label);
-  }
-  const built = (addon?.info().cachedPlans ?? 0) - before;
-  assert.ok(built >= 8, `oneDNN built ${built} matmul primitives for these products`);
-});
+test(
+  "ResNet's option A shortcut in the addon equals max pool + pad on cpu, forward and gradient",
+  { skip },
+  async () => {
+    let calls = 0;
+    for (const [shape, before, after] of [
+      [[2, 7, 9, 3], 2, 3],
+      [[4, 32, 32, 16], 8, 8],
+    ] as [[number, number, number, number], number, number][]) {
+      const results: Float32Array[][] = [];
+      for (const backend of ['cpu', 'wasm+onednn'] as const) {
+        await initBackend(backend);
+        if (backend === 'wasm+onednn' && addon !== null) {
+          const count =
+            <A extends unknown[]>(f: (...a: A) => void) =>
+            (...a: A) => (calls++, f(...a));
+          useNativeConvolutions(
+            { ...addon, subsamplePad: count(addon.subsamplePad), subsamplePadGrad: count(addon.subsamplePadGrad) },
+            addon.info().threads,
+          );
+        }
+        const x = tf.tensor4d(
+          values(
+            shape.reduce((a, b) => a * b, 1),
+            17,
+          ),
+          shape,
+        );
+        const y = subsamplePadChannels(x, before, after);
+        const dx = tf.grad((t: tf.Tensor) => weighted(subsamplePadChannels(t as tf.Tensor4D, before, after)))(x);
+        results.push([(await y.data()) as Float32Array, (await dx.data()) as Float32Array]);
+        tf.dispose([x, y, dx]);
+      }
+      assert.deepEqual(Array.from(results[1][0]), Array.from(results[0][0]), `${shape.join('x')}: y`);
+      assert.deepEqual(Array.from(results[1][1]), Array.from(results[0][1]), `${shape.join('x')}: dx`);
+    }
+    await initBackend('wasm+onednn'); // the real addon again
+    assert.equal(calls, 6, 'the addon ran each forward (twice: y and under tf.grad) and each gradient');
+  },
+);
+
+test(
+  'matrix products in oneDNN (dense layers) match cpu: both transposes, bias and relu fused, gradients',
+  { skip },
+  async () => {
+    const before = addon?.info().cachedPlans ?? 0;
+    const [m, k, n] = [33, 17, 9]; // a shape no other test uses
+    for (const transposeA of [false, true])
+      for (const transposeB of [false, true]) {
+        const shapeA = transposeA ? [k, m] : [m, k];
+        const shapeB = transposeB ? [n, k] : [k, n];
+        const label = `${transposeA ? 'aT' : 'a'} x ${transposeB ? 'bT' : 'b'}`;
+        await assertMatchesCpu(
+          [shapeA, shapeB, [n]],
+          (a, b, bias) => [
+            tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, transposeB),
+            tf.fused.matMul({
+              a: a as tf.Tensor2D,
+              b: b as tf.Tensor2D,
+              transposeA,
+              transposeB,
+              bias,
+              activation: 'relu',
+            }),
+            ...tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+              weighted(
+                tf.fused.matMul({
+                  a: x as tf.Tensor2D,
+                  b: y as tf.Tensor2D,
+                  transposeA,
+                  transposeB,
+                  bias: z,
+                  activation: 'relu',
+                }),
+              ),
+            )([a, b, bias]),
+          ],
+          label,
+        );
+      }
+    const built = (addon?.info().cachedPlans ?? 0) - before;
+    assert.ok(built >= 8, `oneDNN built ${built} matmul primitives for these products`);
+  },
+);
 
 test('the addon rejects buffers that do not match the geometry, instead of reading past them', { skip }, () => {
   assert.ok(addon !== null);
   const geometry = Int32Array.from([1, 4, 4, 1, 3, 3, 1, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1]);
   const ok = () => new Float32Array(16);
-  assert.throws(() => addon.forward(geometry, new Float32Array(3), new Float32Array(9), null, false, ok()), /x has 3 values, expected 16/);
+  assert.throws(
+    () => addon.forward(geometry, new Float32Array(3), new Float32Array(9), null, false, ok()),
+    /x has 3 values, expected 16/,
+  );
   assert.throws(() => addon.backwardWeights(geometry, ok(), ok(), new Float32Array(8)), /dw has 8 values, expected 9/);
-  assert.throws(() => addon.forward(Int32Array.from([1, 2]), ok(), ok(), null, false, ok()), /geometry must be an Int32Array of 17 values/);
+  assert.throws(
+    () => addon.forward(Int32Array.from([1, 2]), ok(), ok(), null, false, ok()),
+    /geometry must be an Int32Array of 17 values/,
+  );
 });
 
 test('backend wasm+onednn reports oneDNN, and backend wasm turns the native kernels off again', { skip }, async () => {
@@ -197,50 +333,61 @@ test('backend wasm+onednn reports oneDNN, and backend wasm turns the native kern
   assert.equal(addon?.info().cachedPlans, before, 'plain wasm must not reach oneDNN');
 });
 
-test('without the addon, asking for wasm+onednn is one clear error naming the package to install', { skip: addon !== null ? 'the addon is built here' : false }, async () => {
-  await assert.rejects(initBackend('wasm+onednn'), /backend 'wasm\+onednn' is not available .*libdnnl-dev/);
-});
+test(
+  'without the addon, asking for wasm+onednn is one clear error naming the package to install',
+  { skip: addon !== null ? 'the addon is built here' : false },
+  async () => {
+    await assert.rejects(initBackend('wasm+onednn'), /backend 'wasm\+onednn' is not available .*libdnnl-dev/);
+  },
+);
 
-test('batch norm in training mode (tf.layers, wasm+onednn) matches cpu: output, moving statistics, all gradients', { skip }, async () => {
-  const shape = [6, 5, 7, 12];
-  const xv = Float32Array.from(values(6 * 5 * 7 * 12, 31), (v, i) => v * 3 + (i % 12) * 0.5); // channel means differ
-  const gv = Float32Array.from(values(12, 32), (v) => 1 + v);
-  const bv = values(12, 33);
-  let nativeCalls = 0;
-  let kernel: tf.KernelConfig | undefined;
-  const results: Float32Array[][] = [];
-  for (const backend of ['cpu', 'wasm+onednn'] as const) {
-    await initBackend(backend);
-    if (backend === 'wasm+onednn') {
-      // Counts the native kernel's runs, to show the wrapped layer took the native path.
-      const stock = tf.getKernel('CtcBatchNormTrain', 'wasm') as tf.KernelConfig;
-      kernel = stock;
-      tf.unregisterKernel('CtcBatchNormTrain', 'wasm');
-      tf.registerKernel({ ...stock, kernelFunc: (args) => (nativeCalls++, stock.kernelFunc(args)) });
+test(
+  'batch norm in training mode (tf.layers, wasm+onednn) matches cpu: output, moving statistics, all gradients',
+  { skip },
+  async () => {
+    const shape = [6, 5, 7, 12];
+    const xv = Float32Array.from(values(6 * 5 * 7 * 12, 31), (v, i) => v * 3 + (i % 12) * 0.5); // channel means differ
+    const gv = Float32Array.from(values(12, 32), (v) => 1 + v);
+    const bv = values(12, 33);
+    let nativeCalls = 0;
+    let kernel: tf.KernelConfig | undefined;
+    const results: Float32Array[][] = [];
+    for (const backend of ['cpu', 'wasm+onednn'] as const) {
+      await initBackend(backend);
+      if (backend === 'wasm+onednn') {
+        // Counts the native kernel's runs, to show the wrapped layer took the native path.
+        const stock = tf.getKernel('CtcBatchNormTrain', 'wasm') as tf.KernelConfig;
+        kernel = stock;
+        tf.unregisterKernel('CtcBatchNormTrain', 'wasm');
+        tf.registerKernel({ ...stock, kernelFunc: (args) => (nativeCalls++, stock.kernelFunc(args)) });
+      }
+      const before = [tf.memory().numTensors, tf.backend().numDataIds()];
+      const layer = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 });
+      layer.build(shape);
+      const initial = [tf.tensor1d(gv), tf.tensor1d(bv), tf.zeros([12]), tf.ones([12])];
+      layer.setWeights(initial);
+      tf.dispose(initial);
+      const x = tf.tensor(xv, shape);
+      const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () => weighted(layer.apply(x, { training: true }) as tf.Tensor),
+        [gamma, beta],
+      );
+      const dx = tf.grad((t: tf.Tensor) => weighted(layer.apply(t, { training: true }) as tf.Tensor))(x);
+      const y = layer.apply(x, { training: true }) as tf.Tensor;
+      const out = [y, dx, grads[gamma.name], grads[beta.name], ...layer.getWeights().slice(2)];
+      results.push(await Promise.all(out.map((t) => t.data() as Promise<Float32Array>)));
+      tf.dispose([x, value, dx, y, ...Object.values(grads)]);
+      for (const w of layer.weights) w.dispose();
+      assert.deepEqual([tf.memory().numTensors, tf.backend().numDataIds()], before, `leak on ${backend}`);
     }
-    const before = [tf.memory().numTensors, tf.backend().numDataIds()];
-    const layer = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 });
-    layer.build(shape);
-    const initial = [tf.tensor1d(gv), tf.tensor1d(bv), tf.zeros([12]), tf.ones([12])];
-    layer.setWeights(initial);
-    tf.dispose(initial);
-    const x = tf.tensor(xv, shape);
-    const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { value, grads } = tf.variableGrads(() => weighted(layer.apply(x, { training: true }) as tf.Tensor), [gamma, beta]);
-    const dx = tf.grad((t: tf.Tensor) => weighted(layer.apply(t, { training: true }) as tf.Tensor))(x);
-    const y = layer.apply(x, { training: true }) as tf.Tensor;
-    const out = [y, dx, grads[gamma.name], grads[beta.name], ...layer.getWeights().slice(2)];
-    results.push(await Promise.all(out.map((t) => t.data() as Promise<Float32Array>)));
-    tf.dispose([x, value, dx, y, ...Object.values(grads)]);
-    for (const w of layer.weights) w.dispose();
-    assert.deepEqual([tf.memory().numTensors, tf.backend().numDataIds()], before, `leak on ${backend}`);
-  }
-  tf.unregisterKernel('CtcBatchNormTrain', 'wasm');
-  tf.registerKernel(kernel as tf.KernelConfig);
-  assert.ok(nativeCalls >= 3, `the native batch norm ran ${nativeCalls} times on wasm+onednn`);
-  const names = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
-  results[0].forEach((expected, i) => {
-    const err = relativeError(results[1][i], expected);
-    assert.ok(err <= 1e-4, `${names[i]}: relative error ${err.toExponential(2)}`);
-  });
-});
+    tf.unregisterKernel('CtcBatchNormTrain', 'wasm');
+    tf.registerKernel(kernel as tf.KernelConfig);
+    assert.ok(nativeCalls >= 3, `the native batch norm ran ${nativeCalls} times on wasm+onednn`);
+    const names = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
+    results[0].forEach((expected, i) => {
+      const err = relativeError(results[1][i], expected);
+      assert.ok(err <= 1e-4, `${names[i]}: relative error ${err.toExponential(2)}`);
+    });
+  },
+);

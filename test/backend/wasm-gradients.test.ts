@@ -27,7 +27,12 @@ type Grads = (...xs: tf.Tensor[]) => tf.Tensor[];
 
 /** Gradients from f on cpu and on wasm for the same inputs: [cpu, wasm], one array per input. */
 async function onCpuAndWasm(shapes: number[][], f: Grads, makeValues = values): Promise<Float32Array[][]> {
-  const inputs = shapes.map((shape, i) => makeValues(shape.reduce((a, b) => a * b, 1), 11 + i));
+  const inputs = shapes.map((shape, i) =>
+    makeValues(
+      shape.reduce((a, b) => a * b, 1),
+      11 + i,
+    ),
+  );
   const results: Float32Array[][] = [];
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
@@ -51,17 +56,35 @@ async function assertClose(shapes: number[][], f: Grads, label: string, toleranc
 }
 
 type Pad = 'same' | 'valid';
-const convGrads = (stride: number | [number, number], pad: Pad): Grads => (x, w) =>
-  tf.grads((x: tf.Tensor, w: tf.Tensor) => weightedSum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad)))([x, w]);
+const convGrads =
+  (stride: number | [number, number], pad: Pad): Grads =>
+  (x, w) =>
+    tf.grads((x: tf.Tensor, w: tf.Tensor) => weightedSum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad)))([
+      x,
+      w,
+    ]);
 
 test('conv2d dx and dW match cpu: strides 1/2, same/valid, kernels 1/3/5, odd and even sizes', async () => {
-  for (const size of [7, 8, 28]) for (const k of [1, 3, 5]) for (const stride of [1, 2]) {
-    for (const pad of ['same', 'valid'] as const) for (const [cin, cout] of [[1, 3], [3, 4]]) {
-      // Non-square input (size x size+1) checks that rows and columns are not mixed up.
-      const shapes = [[2, size, size + 1, cin], [k, k, cin, cout]];
-      await assertClose(shapes, convGrads(stride, pad), `${size}x${size + 1} k${k} s${stride} ${pad} ${cin}->${cout}`);
-    }
-  }
+  for (const size of [7, 8, 28])
+    for (const k of [1, 3, 5])
+      for (const stride of [1, 2]) {
+        for (const pad of ['same', 'valid'] as const)
+          for (const [cin, cout] of [
+            [1, 3],
+            [3, 4],
+          ]) {
+            // Non-square input (size x size+1) checks that rows and columns are not mixed up.
+            const shapes = [
+              [2, size, size + 1, cin],
+              [k, k, cin, cout],
+            ];
+            await assertClose(
+              shapes,
+              convGrads(stride, pad),
+              `${size}x${size + 1} k${k} s${stride} ${pad} ${cin}->${cout}`,
+            );
+          }
+      }
 });
 
 test('conv2d gradients match cpu on wider layers and odd geometries', async () => {
@@ -80,8 +103,19 @@ test('conv2d gradients match cpu on wider layers and odd geometries', async () =
 
 test('fused conv2d (the path tf.layers.conv2d trains through) matches cpu', async () => {
   for (const activation of ['linear', 'relu'] as const) {
-    const f: Grads = (x, w, b) => tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => weightedSum(
-      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 2, pad: 'same', activation })))([x, w, b]);
+    const f: Grads = (x, w, b) =>
+      tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        weightedSum(
+          tf.fused.conv2d({
+            x: x as tf.Tensor4D,
+            filter: w as tf.Tensor4D,
+            bias: b,
+            strides: 2,
+            pad: 'same',
+            activation,
+          }),
+        ),
+      )([x, w, b]);
     await assertClose([[2, 9, 8, 3], [3, 3, 3, 5], [5]], f, `fused ${activation}`);
   }
 });
@@ -92,14 +126,29 @@ function tiedValues(n: number, seed: number): Float32Array {
 }
 
 test('maxPool gradient equals cpu exactly, including ties and overlapping windows', async () => {
-  const pools: [number, number, Pad][] = [[2, 2, 'valid'], [2, 2, 'same'], [3, 2, 'valid'], [3, 2, 'same'], [1, 2, 'valid'], [1, 1, 'valid']];
-  for (const [size, channels] of [[7, 1], [8, 3], [28, 32], [9, 3]]) {
-    for (const [filter, stride, pad] of pools) for (const makeValues of [values, tiedValues]) {
-      const f: Grads = (x) => [tf.grad((x: tf.Tensor) => weightedSum(tf.maxPool(x as tf.Tensor4D, filter, stride, pad)))(x)];
-      const [cpu, wasm] = await onCpuAndWasm([[2, size, size, channels]], f, makeValues);
-      const err = relativeError(wasm[0], cpu[0]);
-      assert.equal(err, 0, `${size}x${size}x${channels} pool ${filter}/${stride} ${pad} ${makeValues.name}: ${err}`);
-    }
+  const pools: [number, number, Pad][] = [
+    [2, 2, 'valid'],
+    [2, 2, 'same'],
+    [3, 2, 'valid'],
+    [3, 2, 'same'],
+    [1, 2, 'valid'],
+    [1, 1, 'valid'],
+  ];
+  for (const [size, channels] of [
+    [7, 1],
+    [8, 3],
+    [28, 32],
+    [9, 3],
+  ]) {
+    for (const [filter, stride, pad] of pools)
+      for (const makeValues of [values, tiedValues]) {
+        const f: Grads = (x) => [
+          tf.grad((x: tf.Tensor) => weightedSum(tf.maxPool(x as tf.Tensor4D, filter, stride, pad)))(x),
+        ];
+        const [cpu, wasm] = await onCpuAndWasm([[2, size, size, channels]], f, makeValues);
+        const err = relativeError(wasm[0], cpu[0]);
+        assert.equal(err, 0, `${size}x${size}x${channels} pool ${filter}/${stride} ${pad} ${makeValues.name}: ${err}`);
+      }
   }
 });
 
@@ -113,18 +162,40 @@ test('maxPool gradient of a constant input goes to the first position of each wi
 
 test('other gradients used by the models match cpu on wasm', async () => {
   const checks: [string, number[][], Grads][] = [
-    ['prelu', [[4, 5, 5, 3], [3]], (x, a) => tf.grads((x: tf.Tensor, a: tf.Tensor) => weightedSum(tf.prelu(x, a)))([x, a])],
+    [
+      'prelu',
+      [[4, 5, 5, 3], [3]],
+      (x, a) => tf.grads((x: tf.Tensor, a: tf.Tensor) => weightedSum(tf.prelu(x, a)))([x, a]),
+    ],
     ['relu', [[4, 6]], (x) => [tf.grad((x: tf.Tensor) => weightedSum(tf.relu(x)))(x)]],
-    ['dense', [[4, 6], [6, 3], [3]], (x, w, b) => tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-      weightedSum(tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: 'relu' })))([x, w, b])],
+    [
+      'dense',
+      [[4, 6], [6, 3], [3]],
+      (x, w, b) =>
+        tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          weightedSum(tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: 'relu' })),
+        )([x, w, b]),
+    ],
     ['mean', [[4, 5, 5, 3]], (x) => [tf.grad((x: tf.Tensor) => weightedSum(tf.mean(x, [1, 2])))(x)]],
-    ['softmax cross-entropy', [[4, 10]], (x) => [tf.grad((x: tf.Tensor) =>
-      tf.losses.softmaxCrossEntropy(tf.oneHot([1, 2, 3, 9], 10), x) as tf.Scalar)(x)]],
-    ['batch norm', [[4, 5, 5, 3], [3], [3]], (x, g, b) => tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      return weightedSum(tf.batchNorm(x, mean, variance, b, g, 1e-3));
-    })([x, g, b])],
-    ['avgPool 2x2', [[2, 8, 8, 3]], (x) => [tf.grad((x: tf.Tensor) => weightedSum(tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid')))(x)]],
+    [
+      'softmax cross-entropy',
+      [[4, 10]],
+      (x) => [tf.grad((x: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot([1, 2, 3, 9], 10), x) as tf.Scalar)(x)],
+    ],
+    [
+      'batch norm',
+      [[4, 5, 5, 3], [3], [3]],
+      (x, g, b) =>
+        tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { mean, variance } = tf.moments(x, [0, 1, 2]);
+          return weightedSum(tf.batchNorm(x, mean, variance, b, g, 1e-3));
+        })([x, g, b]),
+    ],
+    [
+      'avgPool 2x2',
+      [[2, 8, 8, 3]],
+      (x) => [tf.grad((x: tf.Tensor) => weightedSum(tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid')))(x)],
+    ],
   ];
   for (const [label, shapes, f] of checks) await assertClose(shapes, f, label, 1e-5);
 });
@@ -146,10 +217,12 @@ test('a small tf.layers network has the same weight gradients on wasm as on cpu'
   const results: Float32Array[][] = [];
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
-      const out = model.apply(tf.tensor4d(x, [3, 12, 12, 1]), { training: true }) as tf.Tensor;
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 4), out) as tf.Scalar;
-    }));
+    const { value, grads } = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const out = model.apply(tf.tensor4d(x, [3, 12, 12, 1]), { training: true }) as tf.Tensor;
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 4), out) as tf.Scalar;
+      }),
+    );
     results.push(await Promise.all(Object.values(grads).map((g) => g.data() as Promise<Float32Array>)));
     tf.dispose([value, ...Object.values(grads)]);
   }
@@ -191,8 +264,10 @@ test('timing: LeNets++-sized conv gradients on wasm (printed, not asserted)', as
     }
     return best;
   };
-  const dx = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor;
-  const dW = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
+  const dx = () =>
+    tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor;
+  const dW = () =>
+    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
   const forward = await time(() => tf.conv2d(x, w, 1, 'same'));
   const ours = { dx: await time(dx), dW: await time(dW) };
   // Swap the stock kernel back in for one timing, then reinstall ours (exercising reinstall).
@@ -205,7 +280,9 @@ test('timing: LeNets++-sized conv gradients on wasm (printed, not asserted)', as
   const stockDx = await time(dx, 1);
   installWasmGradients();
   assert.ok(wasmGradientsInstalled());
-  console.log(`batch 128, 28x28, 32->32, 5x5 same on wasm: forward ${forward.toFixed(0)} ms, ` +
-    `dx ${ours.dx.toFixed(0)} ms (stock ${stockDx.toFixed(0)} ms), dW ${ours.dW.toFixed(0)} ms`);
+  console.log(
+    `batch 128, 28x28, 32->32, 5x5 same on wasm: forward ${forward.toFixed(0)} ms, ` +
+      `dx ${ours.dx.toFixed(0)} ms (stock ${stockDx.toFixed(0)} ms), dW ${ours.dW.toFixed(0)} ms`,
+  );
   tf.dispose([x, w, dy]);
 });

@@ -13,10 +13,11 @@ import { values } from './values.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-
 function buildNet(): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 3] });
-  let h = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'glorotUniform' }).apply(input);
+  let h = tf.layers
+    .conv2d({ filters: 16, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'glorotUniform' })
+    .apply(input);
   h = tf.layers.batchNormalization().apply(h);
   h = tf.layers.prelu({ sharedAxes: [1, 2] }).apply(h);
   h = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(h);
@@ -32,14 +33,19 @@ test('wasm starts with 2 XNNPACK threads and computes the same weight gradients 
   await tf.setBackend('cpu');
   const model = buildNet();
   const x = values(32 * 16 * 16 * 3, 5);
-  const labels = tf.oneHot(Array.from({ length: 32 }, (_, i) => i % 5), 5);
+  const labels = tf.oneHot(
+    Array.from({ length: 32 }, (_, i) => i % 5),
+    5,
+  );
   const results: Float32Array[][] = [];
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
-      const out = model.apply(tf.tensor4d(x, [32, 16, 16, 3]), { training: true }) as tf.Tensor;
-      return tf.losses.softmaxCrossEntropy(labels, out) as tf.Scalar;
-    }));
+    const { value, grads } = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const out = model.apply(tf.tensor4d(x, [32, 16, 16, 3]), { training: true }) as tf.Tensor;
+        return tf.losses.softmaxCrossEntropy(labels, out) as tf.Scalar;
+      }),
+    );
     results.push(await Promise.all(Object.values(grads).map((g) => g.data() as Promise<Float32Array>)));
     tf.dispose([value, ...Object.values(grads)]);
   }
@@ -64,7 +70,10 @@ test('a process that trained on threaded wasm exits by itself', () => {
     const y = tf.conv2d(tf.ones([8, 32, 32, 16]), tf.ones([3, 3, 16, 16]), 1, 'same');
     console.log(info.detail, (await y.data())[0]);
   `;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(run.status, 0, `exit ${run.status} ${run.signal ?? ''}: ${run.stderr}`);
   assert.match(run.stdout, /^wasm \(SIMD, 2 threads\) 64$/m);
 });

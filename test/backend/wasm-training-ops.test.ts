@@ -37,11 +37,16 @@ test('SGD with momentum and weight decay: the fused wasm update equals the op ch
       const counter = backend === 'wasm' ? countRuns('CtcSgdMomentum') : null;
       const before = tf.memory().numTensors;
       // A kernel (decayed) and a bias (not), as tf.layers names them.
-      const kernel = tf.tidy(() => tf.variable(tf.tensor(values(300, 3), [20, 15]), true, `m${momentum}${backend}/dense/kernel`));
+      const kernel = tf.tidy(() =>
+        tf.variable(tf.tensor(values(300, 3), [20, 15]), true, `m${momentum}${backend}/dense/kernel`),
+      );
       const bias = tf.tidy(() => tf.variable(tf.tensor(values(15, 4)), true, `m${momentum}${backend}/dense/bias`));
       const sgd = new Sgd([kernel, bias], { momentum, weightDecay: 5e-4 });
       for (let step = 0; step < 3; step++) {
-        const grads = { [kernel.name]: tf.tensor(values(300, 10 + step), [20, 15]), [bias.name]: tf.tensor(values(15, 20 + step)) };
+        const grads = {
+          [kernel.name]: tf.tensor(values(300, 10 + step), [20, 15]),
+          [bias.name]: tf.tensor(values(15, 20 + step)),
+        };
         sgd.apply(grads, 0.1 / (step + 1));
         tf.dispose(Object.values(grads));
       }
@@ -53,18 +58,30 @@ test('SGD with momentum and weight decay: the fused wasm update equals the op ch
       counter?.restore();
     }
     assert.equal(fusedRuns, 6, 'the fused kernel ran once per variable and step on wasm');
-    results[0].forEach((expected, i) => assert.deepEqual(Array.from(results[1][i]), Array.from(expected), `momentum ${momentum}, tensor ${i}`));
+    results[0].forEach((expected, i) =>
+      assert.deepEqual(Array.from(results[1][i]), Array.from(expected), `momentum ${momentum}, tensor ${i}`),
+    );
   }
 });
 
 test('option A shortcut: wasm kernels equal max pool + pad on cpu, forward and gradient, odd sizes and splits', async () => {
-  for (const [shape, before, after] of [[[2, 7, 9, 3], 2, 3], [[3, 8, 8, 16], 8, 8], [[1, 5, 4, 2], 0, 1]] as [number[], number, number][]) {
+  for (const [shape, before, after] of [
+    [[2, 7, 9, 3], 2, 3],
+    [[3, 8, 8, 16], 8, 8],
+    [[1, 5, 4, 2], 0, 1],
+  ] as [number[], number, number][]) {
     const results: Float32Array[][] = [];
     let kernelRuns = 0;
     for (const backend of ['cpu', 'wasm']) {
       await tf.setBackend(backend);
       const counter = backend === 'wasm' ? countRuns('CtcSubsamplePadGrad') : null;
-      const x = tf.tensor4d(values(shape.reduce((a, b) => a * b, 1), 9), shape as [number, number, number, number]);
+      const x = tf.tensor4d(
+        values(
+          shape.reduce((a, b) => a * b, 1),
+          9,
+        ),
+        shape as [number, number, number, number],
+      );
       const y = subsamplePadChannels(x, before, after);
       const dx = tf.grad((t: tf.Tensor) => {
         const out = subsamplePadChannels(t as tf.Tensor4D, before, after);
@@ -77,6 +94,8 @@ test('option A shortcut: wasm kernels equal max pool + pad on cpu, forward and g
     }
     assert.equal(kernelRuns, 1, 'the gradient kernel ran on wasm');
     const label = `${shape.join('x')} +${before}/${after}`;
-    results[0].forEach((expected, i) => assert.deepEqual(Array.from(results[1][i]), Array.from(expected), `${label}: ${['y', 'dx', 'shape'][i]}`));
+    results[0].forEach((expected, i) =>
+      assert.deepEqual(Array.from(results[1][i]), Array.from(expected), `${label}: ${['y', 'dx', 'shape'][i]}`),
+    );
   }
 });

@@ -8,7 +8,10 @@ import { ctc, isCleanError, tempDir } from '../cli/helpers.js';
 
 test('ctc bench --steps 1 --warmup 0 --nets lenets --no-torch writes bench.json and bench.md', () => {
   const dir = tempDir();
-  const run = ctc(['bench', '--steps', '1', '--warmup', '0', '--nets', 'lenets', '--no-torch', '--backend', 'wasm', '--out', 'out'], dir);
+  const run = ctc(
+    ['bench', '--steps', '1', '--warmup', '0', '--nets', 'lenets', '--no-torch', '--backend', 'wasm', '--out', 'out'],
+    dir,
+  );
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /\| lenets \| \d+\.\d \| \d+ \| — \| — \| ≤ 1\.2: n\/a \|/);
   assert.match(run.stderr, /^backend: wasm \(SIMD, \d+ threads?\)$/m);
@@ -18,7 +21,10 @@ test('ctc bench --steps 1 --warmup 0 --nets lenets --no-torch writes bench.json 
   assert.equal(report.ctc.steps[0].times.length, 1);
   assert.ok(report.ctc.steps[0].msPerStep > 0);
   assert.equal(report.ctc.steps[0].tensorGrowth, 0, 'no tensor leaks across steps');
-  assert.deepEqual(report.ctc.loss.map((l: { classes: number }) => l.classes), [10, 10, 100_000]);
+  assert.deepEqual(
+    report.ctc.loss.map((l: { classes: number }) => l.classes),
+    [10, 10, 100_000],
+  );
   assert.deepEqual(report.torch, { ran: false, reason: 'not requested (--no-torch)' });
   for (const key of ['date', 'commit', 'command', 'machine', 'versions']) assert.ok(key in report.provenance, key);
   assert.match(report.provenance.command, /^ctc bench --steps 1/);

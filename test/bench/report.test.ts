@@ -3,19 +3,48 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LossBench, StepBench } from '../../src/bench/measure.js';
-import { formatLossTable, formatReport, formatStepTable, lossRows, stepRows, stepTargets, type BenchReport } from '../../src/bench/report.js';
+import {
+  formatLossTable,
+  formatReport,
+  formatStepTable,
+  lossRows,
+  stepRows,
+  stepTargets,
+  type BenchReport,
+} from '../../src/bench/report.js';
 import { median } from '../../src/bench/stats.js';
 import type { TorchOutcome } from '../../src/bench/torch.js';
 
 const step = (net: string, ms: number): StepBench => ({
-  net, config: `${net}.yaml`, batch: 128, parameters: 1000, msPerStep: ms, imagesPerSecond: 128_000 / ms, times: [ms],
-  peakRssMiB: 300, peakTensors: 40, peakTensorMiB: 12, tensorGrowth: 0, wasmHeapMiB: 256,
+  net,
+  config: `${net}.yaml`,
+  batch: 128,
+  parameters: 1000,
+  msPerStep: ms,
+  imagesPerSecond: 128_000 / ms,
+  times: [ms],
+  peakRssMiB: 300,
+  peakTensors: 40,
+  peakTensorMiB: 12,
+  tensorGrowth: 0,
+  wasmHeapMiB: 256,
 });
-const torchNet = (ms: number) => ({ msPerStep: ms, imagesPerSecond: 128_000 / ms, memoryFormat: 'channels_last', byFormat: { channels_last: ms }, times: [ms] });
+const torchNet = (ms: number) => ({
+  msPerStep: ms,
+  imagesPerSecond: 128_000 / ms,
+  memoryFormat: 'channels_last',
+  byFormat: { channels_last: ms },
+  times: [ms],
+});
 const torch: TorchOutcome = {
   ran: true,
   result: {
-    torch: '1.13.0a0', python: '3.11.2', threads: 2, blas: 'generic', blasLibrary: ['/usr/lib/libopenblas.so'], mkldnn: true,
+    torch: '1.13.0a0',
+    python: '3.11.2',
+    threads: 2,
+    blas: 'generic',
+    blasLibrary: ['/usr/lib/libopenblas.so'],
+    mkldnn: true,
     nets: { lenets: torchNet(100), resnet20: torchNet(300) },
     loss: [{ batch: 128, dim: 512, classes: 100_000, msMatrix: 800, msClosedForm: 90 }],
   },
@@ -29,11 +58,14 @@ test('median of odd and even counts; an empty list throws', () => {
 
 test('step rows: ratio ctc / PyTorch against each network target', () => {
   const rows = stepRows([step('lenets', 110), step('resnet20', 1500), step('lenetspp', 900)], torch);
-  assert.deepEqual(rows.map((r) => [r.net, r.ratio, r.target, r.met]), [
-    ['lenets', 1.1, 1.2, true],
-    ['resnet20', 5, 4.5, false],
-    ['lenetspp', null, 4.5, null], // no PyTorch number: no verdict
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.net, r.ratio, r.target, r.met]),
+    [
+      ['lenets', 1.1, 1.2, true],
+      ['resnet20', 5, 4.5, false],
+      ['lenetspp', null, 4.5, null], // no PyTorch number: no verdict
+    ],
+  );
   const table = formatStepTable(rows);
   assert.match(table, /\| lenets \| 110\.0 \| 1164 \| 100\.0 \(channels_last\) \| 1\.10 \| ≤ 1\.2: yes \|/);
   assert.match(table, /\| resnet20 \| 1500\.0 \| 85 \| 300\.0 \(channels_last\) \| 5\.00 \| ≤ 4\.5: no \|/);
@@ -42,21 +74,40 @@ test('step rows: ratio ctc / PyTorch against each network target', () => {
 
 test('with the native accelerator the convolutional nets are held to 1.3x', () => {
   const rows = stepRows([step('resnet20', 390)], torch, stepTargets('wasm+onednn'));
-  assert.deepEqual(rows.map((r) => [r.ratio, r.target, r.met]), [[1.3, 1.3, true]]);
+  assert.deepEqual(
+    rows.map((r) => [r.ratio, r.target, r.met]),
+    [[1.3, 1.3, true]],
+  );
   assert.equal(stepTargets('wasm').resnet20, 4.5);
 });
 
 test('loss rows compare with the distance-matrix PyTorch loss; only the 100,000-class case has a target', () => {
-  const loss: LossBench[] = [{ batch: 128, dim: 512, classes: 100_000, ms: 200 }, { batch: 128, dim: 2, classes: 10, ms: 1 }];
+  const loss: LossBench[] = [
+    { batch: 128, dim: 512, classes: 100_000, ms: 200 },
+    { batch: 128, dim: 2, classes: 10, ms: 1 },
+  ];
   const rows = lossRows(loss, torch);
-  assert.deepEqual(rows.map((r) => [r.ratio, r.target, r.met]), [[0.25, 1, true], [null, null, null]]);
+  assert.deepEqual(
+    rows.map((r) => [r.ratio, r.target, r.met]),
+    [
+      [0.25, 1, true],
+      [null, null, null],
+    ],
+  );
   assert.match(formatLossTable(rows), /\| 128, 512, 100,000 \| 200\.00 \| 800\.00 \| 90\.00 \| 0\.25 \| < 1: yes \|/);
 });
 
 test('without PyTorch the report says why it was skipped', () => {
   const skipped: TorchOutcome = { ran: false, reason: '/usr/bin/python3 cannot import torch' };
   const report: BenchReport = {
-    provenance: { date: '2025-01-01T00:00:00.000Z', commit: 'abc', command: 'ctc bench', machine: { cpu: 'CPU', cores: 2, memoryGiB: 8, platform: 'linux x64' }, versions: { node: 'v20', '@tensorflow/tfjs-core': '4.22.0' }, backend: 'wasm (SIMD, 2 threads)' },
+    provenance: {
+      date: '2025-01-01T00:00:00.000Z',
+      commit: 'abc',
+      command: 'ctc bench',
+      machine: { cpu: 'CPU', cores: 2, memoryGiB: 8, platform: 'linux x64' },
+      versions: { node: 'v20', '@tensorflow/tfjs-core': '4.22.0' },
+      backend: 'wasm (SIMD, 2 threads)',
+    },
     settings: { batch: 128, steps: 10, warmup: 3 },
     steps: stepRows([step('lenets', 110)], skipped),
     loss: [],

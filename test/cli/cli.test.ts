@@ -7,15 +7,34 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ctc, ctcAsync, isCleanError, tempDir } from './helpers.js';
 
-const SMALL = ['--set', 'dataset.trainLimit=640', '--set', 'dataset.testLimit=500', '--set', 'train.batchSize=64', '--backend', 'wasm'];
+const SMALL = [
+  '--set',
+  'dataset.trainLimit=640',
+  '--set',
+  'dataset.testLimit=500',
+  '--set',
+  'train.batchSize=64',
+  '--backend',
+  'wasm',
+];
 
 test('train a tiny LeNets run, then tables and compare', () => {
   const dir = tempDir();
-  const run = ctc(['train', '--config', 'mnist-lenets-softmax.yaml', ...SMALL, '--set', 'train.epochs=1', '--out', 'runs/a'], dir);
+  const run = ctc(
+    ['train', '--config', 'mnist-lenets-softmax.yaml', ...SMALL, '--set', 'train.epochs=1', '--out', 'runs/a'],
+    dir,
+  );
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /test accuracy \d+\.\d\d% after 1 epoch\(s\), 10 iterations/);
   assert.match(run.stderr, /epoch 1\/1 +it 10\/10 +loss \d/);
-  for (const f of ['config.resolved.yaml', 'metrics.jsonl', 'log.ndjson', 'summary.json', 'checkpoints/last/checkpoint.json', 'checkpoints/best/tensors.bin']) {
+  for (const f of [
+    'config.resolved.yaml',
+    'metrics.jsonl',
+    'log.ndjson',
+    'summary.json',
+    'checkpoints/last/checkpoint.json',
+    'checkpoints/best/tensors.bin',
+  ]) {
     assert.ok(fs.existsSync(path.join(dir, 'runs/a', f)), f);
   }
   const summary = JSON.parse(fs.readFileSync(path.join(dir, 'runs/a/summary.json'), 'utf8'));
@@ -26,7 +45,10 @@ test('train a tiny LeNets run, then tables and compare', () => {
   assert.ok(summary.featureMetrics.raw.ncmAccuracy > 0 && summary.featureMetrics.normalized.fisherRatio > 0);
   assert.ok(!fs.existsSync(path.join(dir, 'runs/a/features.png')), '500-d features are not plotted automatically');
 
-  const again = ctc(['train', '--config', 'mnist-lenets-softmax.yaml', ...SMALL, '--set', 'train.epochs=1', '--out', 'runs/a'], dir);
+  const again = ctc(
+    ['train', '--config', 'mnist-lenets-softmax.yaml', ...SMALL, '--set', 'train.epochs=1', '--out', 'runs/a'],
+    dir,
+  );
   assert.ok(isCleanError(again), again.stderr);
   assert.match(again.stderr, /already holds a finished run/);
 
@@ -41,15 +63,25 @@ test('train a tiny LeNets run, then tables and compare', () => {
   const plain = ctc(['eval'], dir);
   assert.equal(plain.code, 0, plain.stderr);
   assert.ok(fs.existsSync(path.join(dir, 'runs/accuracy.md')), 'without --out the tables go beside the runs');
-  assert.equal(fs.readFileSync(path.join(dir, 'results/accuracy.json'), 'utf8'), committed, 'results/ is not touched without --out');
-  assert.match(fs.readFileSync(path.join(dir, "results/accuracy.md"), "utf8"), /\| mnist \| lenets \| softmax \| 10 it x 64 on 640 \| — \| \d+\.\d\d \| 1 \|/);
+  assert.equal(
+    fs.readFileSync(path.join(dir, 'results/accuracy.json'), 'utf8'),
+    committed,
+    'results/ is not touched without --out',
+  );
+  assert.match(
+    fs.readFileSync(path.join(dir, 'results/accuracy.md'), 'utf8'),
+    /\| mnist \| lenets \| softmax \| 10 it x 64 on 640 \| — \| \d+\.\d\d \| 1 \|/,
+  );
 
   const same = ctc(['compare', '--baseline', 'results/accuracy.json', '--current', 'results/accuracy.json'], dir);
   assert.equal(same.code, 0);
   const table = JSON.parse(fs.readFileSync(path.join(dir, 'results/accuracy.json'), 'utf8'));
   table.rows[0].mean += 5;
   fs.writeFileSync(path.join(dir, 'better.json'), JSON.stringify(table));
-  const worse = ctc(['compare', '--baseline', 'better.json', '--current', 'results/accuracy.json', '--tolerance', '0.5'], dir);
+  const worse = ctc(
+    ['compare', '--baseline', 'better.json', '--current', 'results/accuracy.json', '--tolerance', '0.5'],
+    dir,
+  );
   assert.equal(worse.code, 3);
   assert.match(worse.stdout, /mnist\/lenets\/softmax \[10 it x 64 on 640\]: baseline/);
 });
@@ -77,7 +109,10 @@ test('SIGTERM saves a checkpoint; --resume finishes with the same result as an u
   const b = JSON.parse(fs.readFileSync(path.join(dir, 'cut', 'summary.json'), 'utf8'));
   assert.equal(b.testAccuracy, a.testAccuracy);
   assert.deepEqual(b.lossTerms, a.lossTerms);
-  assert.deepEqual(b.history.map((h: { loss: number }) => h.loss), a.history.map((h: { loss: number }) => h.loss));
+  assert.deepEqual(
+    b.history.map((h: { loss: number }) => h.loss),
+    a.history.map((h: { loss: number }) => h.loss),
+  );
 
   const changed = ctc([...args, '--set', 'train.lr=0.02', '--out', 'cut', '--resume'], dir);
   assert.ok(isCleanError(changed));
@@ -86,12 +121,18 @@ test('SIGTERM saves a checkpoint; --resume finishes with the same result as an u
 
 test('expected failures print one line and exit non-zero', () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'bad.yaml'), 'name: x\ndataset:\n  name: mnist\nmodel:\n  name: lenets\nloss:\n  name: softmax\ntrain:\n  epochs: 1\n  batchsize: 64\n');
+  fs.writeFileSync(
+    path.join(dir, 'bad.yaml'),
+    'name: x\ndataset:\n  name: mnist\nmodel:\n  name: lenets\nloss:\n  name: softmax\ntrain:\n  epochs: 1\n  batchsize: 64\n',
+  );
   const cases: [string[], RegExp][] = [
     [['train', '--config', 'nope.yaml'], /--config: no such file 'nope.yaml'/],
     [['train', '--config', 'bad.yaml'], /bad\.yaml:10:3: train\.batchsize: unknown key \(did you mean 'batchSize'\?\)/],
     [['train', '--config', 'mnist-lenets-softmax.yaml', '--set', 'train.lr=-1'], /--set train\.lr=-1: train\.lr/],
-    [['train', '--config', 'mnist-lenets-softmax.yaml', '--set', 'dataset.path=/nonexistent', '--out', 'r'], /nonexistent/],
+    [
+      ['train', '--config', 'mnist-lenets-softmax.yaml', '--set', 'dataset.path=/nonexistent', '--out', 'r'],
+      /nonexistent/,
+    ],
     [['eval', '--run', 'missing'], /not a run directory/],
     [['compare', '--baseline', 'a.json', '--current', 'b.json'], /--baseline a\.json: cannot read/],
     [['train', '--config', 'bad.yaml', '--bogus'], /unknown option '--bogus'/],

@@ -17,8 +17,12 @@ import { ctc, ctcAsync, isCleanError, tempDir, type Result } from './helpers.js'
 /** Like isCleanError, but progress lines (reading ..., a download bar) may come before the error. */
 function endsInCleanError(r: Result): boolean {
   const lines = r.stderr.trim().split('\n');
-  return r.code !== 0 && lines.at(-1)?.startsWith('ctc: ') === true && !/\n\s+at /.test(r.stderr) &&
-    lines.filter((l) => l.startsWith('ctc: ')).length === 1;
+  return (
+    r.code !== 0 &&
+    lines.at(-1)?.startsWith('ctc: ') === true &&
+    !/\n\s+at /.test(r.stderr) &&
+    lines.filter((l) => l.startsWith('ctc: ')).length === 1
+  );
 }
 
 function withDataDir(): string {
@@ -37,7 +41,9 @@ test('every data command has help with examples', async () => {
     for (const cmd of [program, data, ...data.commands]) {
       cmd.exitOverride().configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
     }
-    await assert.rejects(program.parseAsync(['data', ...sub, '--help'], { from: 'user' }), { code: 'commander.helpDisplayed' });
+    await assert.rejects(program.parseAsync(['data', ...sub, '--help'], { from: 'user' }), {
+      code: 'commander.helpDisplayed',
+    });
     assert.match(text, /Examples?:\n {2}(CTC_DATA_DIR=\S+ )?ctc data/, `ctc data ${sub.join(' ')} --help:\n${text}`);
   }
 });
@@ -48,17 +54,29 @@ test('list shows the data directory and a missing cifar10 with how to get it', (
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^data directory: ${process.env.CTC_DATA_DIR} \\(\\$CTC_DATA_DIR\\)`));
   assert.match(r.stdout, /^mnist +present +4 files/m);
-  assert.match(r.stdout, /^cifar10 +missing .*cifar10\/cifar-10-batches-bin\n +run "ctc data import cifar10 --from <dir or \.tar\.gz>" or "ctc data fetch cifar10"/m);
+  assert.match(
+    r.stdout,
+    /^cifar10 +missing .*cifar10\/cifar-10-batches-bin\n +run "ctc data import cifar10 --from <dir or \.tar\.gz>" or "ctc data fetch cifar10"/m,
+  );
 });
 
 test('import a full-size image archive, then list and verify it; a corrupted batch fails verify', () => {
   const dir = withDataDir();
   // One lossless 32x32 PNG per class (red = class index), reused for all 6,000 images of a class.
-  const pngs = CIFAR10_CLASSES.map((_, c) => makePng(32, 32, 3, pixels(32, 32, 3, (y, x, k) => [c, x, y][k])));
+  const pngs = CIFAR10_CLASSES.map((_, c) =>
+    makePng(
+      32,
+      32,
+      3,
+      pixels(32, 32, 3, (y, x, k) => [c, x, y][k]),
+    ),
+  );
   const entries: TarEntry[] = [];
   CIFAR10_CLASSES.forEach((name, c) => {
-    for (let i = 0; i < 5000; i++) entries.push({ path: `cifar/train/${name}/${String(i).padStart(4, '0')}.png`, bytes: pngs[c] });
-    for (let i = 0; i < 1000; i++) entries.push({ path: `cifar/test/${name}/${String(i).padStart(4, '0')}.png`, bytes: pngs[c] });
+    for (let i = 0; i < 5000; i++)
+      entries.push({ path: `cifar/train/${name}/${String(i).padStart(4, '0')}.png`, bytes: pngs[c] });
+    for (let i = 0; i < 1000; i++)
+      entries.push({ path: `cifar/test/${name}/${String(i).padStart(4, '0')}.png`, bytes: pngs[c] });
   });
   fs.writeFileSync(path.join(dir, 'cifar.tar.gz'), makeTarGz(entries));
 
@@ -85,7 +103,10 @@ test('import a full-size image archive, then list and verify it; a corrupted bat
   fs.truncateSync(path.join(target, 'data_batch_3.bin'), 30729999);
   const broken = ctc(['data', 'verify', 'cifar10'], dir);
   assert.equal(broken.code, 1);
-  assert.match(broken.stdout, /^cifar10: FAILED: .*data_batch_3\.bin: truncated: 30729999 bytes is not 10000 records of 3073 bytes$/m);
+  assert.match(
+    broken.stdout,
+    /^cifar10: FAILED: .*data_batch_3\.bin: truncated: 30729999 bytes is not 10000 records of 3073 bytes$/m,
+  );
   assert.equal(broken.stderr, 'ctc: 1 dataset(s) failed verification\n');
   fs.rmSync(dir, { recursive: true, force: true }); // 240 MB; kept when an assertion fails, for a look
 });
@@ -94,9 +115,15 @@ test('import and verify errors are one line', () => {
   const dir = withDataDir();
   fs.writeFileSync(path.join(dir, 'evil.tar.gz'), makeTarGz([{ path: '../evil', bytes: new Uint8Array([1]) }]));
   const cases: [string[], RegExp][] = [
-    [['data', 'import', 'cifar10', '--from', 'evil.tar.gz'], /evil\.tar\.gz: entry "\.\.\/evil" climbs out of the archive/],
+    [
+      ['data', 'import', 'cifar10', '--from', 'evil.tar.gz'],
+      /evil\.tar\.gz: entry "\.\.\/evil" climbs out of the archive/,
+    ],
     [['data', 'import', 'cifar10', '--from', 'nowhere'], /nowhere: no such folder or archive/],
-    [['data', 'import', 'cifar100', '--from', 'x'], /only cifar10 can be imported, got "cifar100" \(did you mean "cifar10"\?\)/],
+    [
+      ['data', 'import', 'cifar100', '--from', 'x'],
+      /only cifar10 can be imported, got "cifar100" \(did you mean "cifar10"\?\)/,
+    ],
     [['data', 'verify', 'cifar'], /unknown dataset "cifar" \(did you mean "cifar10"\?\)/],
     [['data', 'verify', 'imagefolder'], /dataset\.path is required for imagefolder/],
   ];
@@ -124,7 +151,9 @@ test('fetch from a local server with --url/--md5 and with CTC_CIFAR10_URL', asyn
     })),
   ]);
   const md5 = createHash('md5').update(archive).digest('hex');
-  const server = http.createServer((_req, res) => res.writeHead(200, { 'content-length': archive.length }).end(archive));
+  const server = http.createServer((_req, res) =>
+    res.writeHead(200, { 'content-length': archive.length }).end(archive),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cifar-10-binary.tar.gz`;
   try {
@@ -137,7 +166,10 @@ test('fetch from a local server with --url/--md5 and with CTC_CIFAR10_URL', asyn
 
     const wrong = await ctcAsync(['data', 'fetch', 'cifar10', '--url', url, '--force'], dir).done;
     assert.ok(endsInCleanError(wrong), wrong.stderr);
-    assert.match(wrong.stderr, /downloaded file has md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530; deleted it, nothing installed/);
+    assert.match(
+      wrong.stderr,
+      /downloaded file has md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530; deleted it, nothing installed/,
+    );
 
     process.env.CTC_CIFAR10_URL = url;
     const viaEnv = await ctcAsync(['data', 'fetch', 'cifar10', '--md5', md5, '--force', '--quiet'], dir).done;

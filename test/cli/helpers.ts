@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
+export const ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..',
+);
 export const CTC = path.join(ROOT, 'bin', 'ctc.js');
 
 export function tempDir(prefix = 'ctc-test-'): string {
@@ -20,7 +23,11 @@ export interface Result {
 }
 
 export function ctc(args: string[], cwd: string, env: Record<string, string> = {}): Result {
-  const r = spawnSync(process.execPath, [CTC, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true', ...env } });
+  const r = spawnSync(process.execPath, [CTC, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -12,7 +12,18 @@ import { writeFeatureFrame } from '../../src/report/plot-frames.js';
 import { ctc, isCleanError, tempDir } from './helpers.js';
 
 const PNG = '89504e470d0a1a0a';
-const TINY = ['--set', 'dataset.trainLimit=256', '--set', 'dataset.testLimit=200', '--set', 'train.batchSize=64', '--set', 'train.epochs=1', '--backend', 'wasm'];
+const TINY = [
+  '--set',
+  'dataset.trainLimit=256',
+  '--set',
+  'dataset.testLimit=200',
+  '--set',
+  'train.batchSize=64',
+  '--set',
+  'train.epochs=1',
+  '--backend',
+  'wasm',
+];
 
 test('plot a tiny run: features with metrics, curves, animation, and clean errors', async () => {
   const dir = tempDir();
@@ -57,7 +68,14 @@ test('plot a tiny run: features with metrics, curves, animation, and clean error
 
   for (const epoch of [1, 2]) {
     const features = Float32Array.from({ length: 400 }, (_, i) => epoch * Math.sin(i));
-    writeFeatureFrame(run, epoch, features, Uint8Array.from({ length: 200 }, (_, i) => i % 10), null, { testAccuracy: 50 + epoch });
+    writeFeatureFrame(
+      run,
+      epoch,
+      features,
+      Uint8Array.from({ length: 200 }, (_, i) => i % 10),
+      null,
+      { testAccuracy: 50 + epoch },
+    );
   }
   const gif = ctc(['plot', '--run', 'run', '--animate'], dir);
   assert.equal(gif.code, 0, gif.stderr);

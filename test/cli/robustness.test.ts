@@ -10,9 +10,21 @@ import path from 'node:path';
 import { CTC, ctc, ctcAsync, isCleanError, tempDir } from './helpers.js';
 
 const RUN = [
-  'train', '--config', 'mnist-lenets-contrastive-center.yaml',
-  '--set', 'dataset.trainLimit=640', '--set', 'dataset.testLimit=500', '--set', 'train.batchSize=64', '--set', 'train.epochs=3',
-  '--backend', 'wasm', '--checkpoint-seconds', '0.2',
+  'train',
+  '--config',
+  'mnist-lenets-contrastive-center.yaml',
+  '--set',
+  'dataset.trainLimit=640',
+  '--set',
+  'dataset.testLimit=500',
+  '--set',
+  'train.batchSize=64',
+  '--set',
+  'train.epochs=3',
+  '--backend',
+  'wasm',
+  '--checkpoint-seconds',
+  '0.2',
 ];
 
 function checkpointIteration(dir: string): number {
@@ -40,7 +52,10 @@ test('kill -9 mid-epoch, damaged newest checkpoint, --resume: same final metrics
 
   const resumed = ctc([...RUN, '--out', 'cut', '--resume'], dir);
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stderr, /checksum mismatch.*resuming from the previous checkpoint|damaged; resuming from the previous checkpoint/);
+  assert.match(
+    resumed.stderr,
+    /checksum mismatch.*resuming from the previous checkpoint|damaged; resuming from the previous checkpoint/,
+  );
   const a = JSON.parse(fs.readFileSync(path.join(dir, 'full', 'summary.json'), 'utf8'));
   const b = JSON.parse(fs.readFileSync(path.join(cut, 'summary.json'), 'utf8'));
   assert.equal(b.testAccuracy, a.testAccuracy);
@@ -49,7 +64,11 @@ test('kill -9 mid-epoch, damaged newest checkpoint, --resume: same final metrics
     b.history.map((h: { loss: number; testAccuracy: number }) => [h.loss, h.testAccuracy]),
     a.history.map((h: { loss: number; testAccuracy: number }) => [h.loss, h.testAccuracy]),
   );
-  const metrics = fs.readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const metrics = fs
+    .readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const epochs = metrics.filter((m) => m.type === 'epoch').map((m) => m.epoch);
   assert.deepEqual(epochs, [1, 2, 3], 'no duplicated metric lines after the resume');
 });
@@ -79,8 +98,25 @@ test('a full disk: one line, exit 5, no partial checkpoint or summary', (t) => {
 
 test('a diverging run stops at the first non-finite step naming it; onNan: lower-lr skips it and finishes', () => {
   const dir = tempDir();
-  const diverge = ['train', '--config', 'mnist-lenets-softmax.yaml', '--set', 'dataset.trainLimit=640', '--set', 'dataset.testLimit=100',
-    '--set', 'train.batchSize=64', '--set', 'train.epochs=3', '--set', 'train.lr=10', '--set', 'train.momentum=0.99', '--backend', 'wasm'];
+  const diverge = [
+    'train',
+    '--config',
+    'mnist-lenets-softmax.yaml',
+    '--set',
+    'dataset.trainLimit=640',
+    '--set',
+    'dataset.testLimit=100',
+    '--set',
+    'train.batchSize=64',
+    '--set',
+    'train.epochs=3',
+    '--set',
+    'train.lr=10',
+    '--set',
+    'train.momentum=0.99',
+    '--backend',
+    'wasm',
+  ];
   const stop = ctc([...diverge, '--out', 'stop'], dir);
   assert.ok(isCleanError(stop), stop.stderr);
   assert.equal(stop.code, 4);
@@ -90,7 +126,10 @@ test('a diverging run stops at the first non-finite step naming it; onNan: lower
   const lower = ctc([...diverge, '--set', 'train.onNan=lower-lr', '--out', 'lower'], dir);
   assert.equal(lower.code, 0, lower.stderr);
   assert.match(lower.stderr, /back to the checkpoint at iteration \d+ with the learning rate x0\.5/);
-  const nan = fs.readFileSync(path.join(dir, 'lower', 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"nan"'));
+  const nan = fs
+    .readFileSync(path.join(dir, 'lower', 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"nan"'));
   assert.ok(nan.length >= 1);
   const summary = JSON.parse(fs.readFileSync(path.join(dir, 'lower', 'summary.json'), 'utf8'));
   assert.ok(Number.isFinite(summary.testAccuracy));

@@ -32,7 +32,10 @@ test('sweep plan: the same sweep always gives the same run ids', () => {
   );
   const other = ctc(['sweep', 'plan', 'other.yaml', '--json'], dir);
   assert.equal(other.code, 0, other.stderr);
-  assert.deepEqual((JSON.parse(other.stdout) as PlanJson).jobs.map((j) => j.id).sort(), first.jobs.map((j) => j.id).sort());
+  assert.deepEqual(
+    (JSON.parse(other.stdout) as PlanJson).jobs.map((j) => j.id).sort(),
+    first.jobs.map((j) => j.id).sort(),
+  );
   const text = ctc(['sweep', 'plan', 'tiny'], dir);
   assert.match(text.stdout, /^sweep tiny: 2 job\(s\) = 2 \(loss\.name\) x 1 \(seed\)/);
   for (const j of first.jobs) assert.match(text.stdout, new RegExp(`${j.id} +new +${j.label}`));
@@ -53,7 +56,10 @@ test('sweep run --jobs 2: a failing job is reported at the end, the others compl
 
   const run = ctc(['sweep', 'run', 'local.yaml', '--jobs', '2', '--runs-root', 'runs', '--out', 'results'], dir);
   assert.equal(run.code, 1, run.stderr);
-  assert.match(run.stderr, new RegExp(`failed: ${bad.id} \\(train\\.batchSize=512\\): batch size 512 is larger than the 256 examples`));
+  assert.match(
+    run.stderr,
+    new RegExp(`failed: ${bad.id} \\(train\\.batchSize=512\\): batch size 512 is larger than the 256 examples`),
+  );
   assert.match(run.stderr, /sweep local: 2 complete, 1 failed, 0 not finished/);
   for (const j of good) {
     assert.match(run.stderr, new RegExp(`${j.id}  done \\d+\\.\\d\\d% in \\d+s  ${j.label}`));
@@ -68,16 +74,27 @@ test('sweep run --jobs 2: a failing job is reported at the end, the others compl
   const again = ctc(['sweep', 'run', 'local.yaml', '--jobs', '2', '--runs-root', 'runs', '--out', 'results'], dir);
   assert.equal(again.code, 1, 'the failing job fails again');
   assert.equal((again.stderr.match(/already done/g) ?? []).length, 2, again.stderr);
-  const states = JSON.parse(ctc(['sweep', 'plan', 'local.yaml', '--json', '--runs-root', 'runs'], dir).stdout) as PlanJson;
-  assert.deepEqual(states.jobs.map((j) => j.state), good.map(() => 'done').concat('new'));
+  const states = JSON.parse(
+    ctc(['sweep', 'plan', 'local.yaml', '--json', '--runs-root', 'runs'], dir).stdout,
+  ) as PlanJson;
+  assert.deepEqual(
+    states.jobs.map((j) => j.state),
+    good.map(() => 'done').concat('new'),
+  );
 });
 
 test('sweep errors are one line', () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'bad.yaml'), 'config: mnist-lenets-softmax.yaml\naxes: {loss.name: [softmax, centre]}\n');
+  fs.writeFileSync(
+    path.join(dir, 'bad.yaml'),
+    'config: mnist-lenets-softmax.yaml\naxes: {loss.name: [softmax, centre]}\n',
+  );
   const bad = ctc(['sweep', 'run', 'bad.yaml'], dir);
   assert.ok(isCleanError(bad), bad.stderr);
-  assert.match(bad.stderr, /bad\.yaml: job 2 \(loss\.name=centre\): .*unknown loss 'centre' \(did you mean 'center'\?\)/);
+  assert.match(
+    bad.stderr,
+    /bad\.yaml: job 2 \(loss\.name=centre\): .*unknown loss 'centre' \(did you mean 'center'\?\)/,
+  );
   assert.ok(!fs.existsSync(path.join(dir, 'runs')), 'nothing ran');
   const missing = ctc(['sweep', 'plan', 'nope.yaml'], dir);
   assert.ok(isCleanError(missing), missing.stderr);

@@ -47,16 +47,25 @@ test('unknown keys name the position and suggest the right key', () => {
 });
 
 test('wrong types and bad values give the key path and the value', () => {
-  assert.match(errorOf(BASE.replace('epochs: 1', 'epochs: many')), /x\.yaml:9:11: train\.epochs: expected a number, got "many"/);
+  assert.match(
+    errorOf(BASE.replace('epochs: 1', 'epochs: many')),
+    /x\.yaml:9:11: train\.epochs: expected a number, got "many"/,
+  );
   assert.match(errorOf(BASE.replace('epochs: 1', 'epochs: 0')), /train\.epochs: .*got 0/);
   assert.match(errorOf(BASE + 'seed: 1.5\n'), /seed: expected an integer, got 1.5/);
   assert.match(errorOf(BASE.replace('epochs: 1', 'epochs: 1\n  lr: .nan')), /train\.lr: expected a number, got NaN/);
 });
 
 test('unknown names get a did-you-mean and the list of known names', () => {
-  assert.match(errorOf(BASE.replace('name: mnist', 'name: mnsit')), /x\.yaml:3:9: dataset\.name: unknown dataset 'mnsit' \(did you mean 'mnist'\?\); known: mnist/);
+  assert.match(
+    errorOf(BASE.replace('name: mnist', 'name: mnsit')),
+    /x\.yaml:3:9: dataset\.name: unknown dataset 'mnsit' \(did you mean 'mnist'\?\); known: mnist/,
+  );
   assert.match(errorOf(BASE.replace('name: softmax', 'name: contrastive-centre')), /did you mean 'contrastive-center'/);
-  assert.match(errorOf(BASE.replace('name: lenets', 'name: lenets\n  pool4: 2')), /model\.pool4: unknown option for lenets/);
+  assert.match(
+    errorOf(BASE.replace('name: lenets', 'name: lenets\n  pool4: 2')),
+    /model\.pool4: unknown option for lenets/,
+  );
   assert.match(
     errorOf(BASE.replace('epochs: 1', 'epochs: 1\n  schedule:\n    name: multistpe\n    milestones: [1]')),
     /train\.schedule\.name: unknown value "multistpe" \(did you mean 'multistep'\?\)/,
@@ -72,7 +81,12 @@ test('epochs and iterations are alternatives; --set of one replaces the other', 
 });
 
 test('--set overrides are typed and their errors name the override', () => {
-  const { config } = parseConfig(BASE, 'x.yaml', ['train.lr=0.05', 'dataset.trainLimit=100', 'name=123', 'train.schedule={name: step, stepSize: 10}']);
+  const { config } = parseConfig(BASE, 'x.yaml', [
+    'train.lr=0.05',
+    'dataset.trainLimit=100',
+    'name=123',
+    'train.schedule={name: step, stepSize: 10}',
+  ]);
   assert.equal(config.train.lr, 0.05);
   assert.equal(config.dataset.trainLimit, 100);
   assert.equal(config.name, '123');
@@ -100,14 +114,20 @@ test('bare names resolve in configs/, and every shipped MNIST config is valid', 
 
 test("a loss's settings are checked by its spec, naming the key and its position", () => {
   const ctcBase = BASE.replace('name: softmax', 'name: contrastive-center');
-  assert.match(errorOf(ctcBase.replace('name: contrastive-center', 'name: contrastive-center\n  alpah: 0.1')), /^x\.yaml:8:3: loss\.alpah: unknown key \(did you mean 'alpha'\?\); the settings of contrastive-center: lambda, alpha, delta, reduction, centerUpdate$/);
+  assert.match(
+    errorOf(ctcBase.replace('name: contrastive-center', 'name: contrastive-center\n  alpah: 0.1')),
+    /^x\.yaml:8:3: loss\.alpah: unknown key \(did you mean 'alpha'\?\); the settings of contrastive-center: lambda, alpha, delta, reduction, centerUpdate$/,
+  );
   assert.match(errorOf(ctcBase, ['loss.alpha=0']), /^--set loss\.alpha=0: loss\.alpha: must be > 0, got 0$/);
   assert.match(errorOf(ctcBase, ['loss.reduction=avg']), /loss\.reduction: must be one of mean, sum, got 'avg'/);
   assert.match(errorOf(ctcBase, ['loss.lambda=-1']), /loss\.lambda: must be >= 0, got -1/);
   // Another loss's setting is accepted (a sweep may switch loss.name) but still checked by its rule.
   const { config } = parseConfig(BASE, 'x.yaml', ['loss.lambda=0.5']);
   assert.equal(config.loss.lambda, 0.5);
-  assert.match(errorOf(BASE, ['loss.centerUpdate=foo']), /loss\.centerUpdate: must be one of normalized, sgd, autodiff, got 'foo'/);
+  assert.match(
+    errorOf(BASE, ['loss.centerUpdate=foo']),
+    /loss\.centerUpdate: must be one of normalized, sgd, autodiff, got 'foo'/,
+  );
   // Choice settings stay strings from --set.
   assert.equal(parseConfig(ctcBase, 'x.yaml', ['loss.centerUpdate=sgd']).config.loss.centerUpdate, 'sgd');
 });

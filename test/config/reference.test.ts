@@ -25,13 +25,27 @@ test('ctc train --help prints the generated reference', () => {
 
 test("the reference lists every loss setting, every network option and every schema section's keys", () => {
   const keys = referenceKeys();
-  for (const spec of Object.values(LOSSES)) for (const key of Object.keys(spec.settings)) assert.ok(keys.includes(`loss.${key}`), `loss.${key}`);
-  for (const spec of Object.values(MODELS)) for (const key of Object.keys(spec.defaults)) assert.ok(keys.includes(`model.${key}`), `model.${key}`);
-  for (const key of ['train.lr', 'train.schedule', 'train.onNan', 'eval.frames', 'dataset.classes', 'dataset.augment.pad', 'seed', 'name']) {
+  for (const spec of Object.values(LOSSES))
+    for (const key of Object.keys(spec.settings)) assert.ok(keys.includes(`loss.${key}`), `loss.${key}`);
+  for (const spec of Object.values(MODELS))
+    for (const key of Object.keys(spec.defaults)) assert.ok(keys.includes(`model.${key}`), `model.${key}`);
+  for (const key of [
+    'train.lr',
+    'train.schedule',
+    'train.onNan',
+    'eval.frames',
+    'dataset.classes',
+    'dataset.augment.pad',
+    'seed',
+    'name',
+  ]) {
     assert.ok(keys.includes(key), key);
   }
   for (const section of Object.keys(configSchema.shape)) {
-    assert.ok(keys.some((k) => k === section || k.startsWith(`${section}.`)), section);
+    assert.ok(
+      keys.some((k) => k === section || k.startsWith(`${section}.`)),
+      section,
+    );
   }
   assert.equal(new Set(keys).size, keys.length, 'no key twice');
 });

@@ -11,9 +11,12 @@ const PIXELS = H * W * C;
 /** n images whose value at (y, x, k) is 1 + y * 1000 + x * 10 + k (never 0, so padding shows). */
 function batch(n: number): Float32Array {
   const x = new Float32Array(n * PIXELS);
-  for (let b = 0; b < n; b++) for (let y = 0; y < H; y++) for (let c = 0; c < W; c++) for (let k = 0; k < C; k++) {
-    x[b * PIXELS + (y * W + c) * C + k] = 1 + y * 1000 + c * 10 + k;
-  }
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < H; y++)
+      for (let c = 0; c < W; c++)
+        for (let k = 0; k < C; k++) {
+          x[b * PIXELS + (y * W + c) * C + k] = 1 + y * 1000 + c * 10 + k;
+        }
   return x;
 }
 
@@ -27,13 +30,15 @@ function inspect(out: Float32Array, b: number): { dy: number; dx: number; flip: 
   const dy = sy - 16;
   const flip = at(16, 17, 0) < at(16, 16, 0);
   const dx = flip ? sx - (W - 1 - 16) : sx - 16;
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let k = 0; k < C; k++) {
-    const srcY = y + dy;
-    const srcX = (flip ? W - 1 - x : x) + dx;
-    const inside = srcY >= 0 && srcY < H && srcX >= 0 && srcX < W;
-    const want = inside ? 1 + srcY * 1000 + srcX * 10 + k : 0;
-    assert.equal(at(y, x, k), want, `image ${b} (${y}, ${x}, ${k}) with dy ${dy} dx ${dx} flip ${flip}`);
-  }
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      for (let k = 0; k < C; k++) {
+        const srcY = y + dy;
+        const srcX = (flip ? W - 1 - x : x) + dx;
+        const inside = srcY >= 0 && srcY < H && srcX >= 0 && srcX < W;
+        const want = inside ? 1 + srcY * 1000 + srcX * 10 + k : 0;
+        assert.equal(at(y, x, k), want, `image ${b} (${y}, ${x}, ${k}) with dy ${dy} dx ${dx} flip ${flip}`);
+      }
   return { dy, dx, flip };
 }
 
@@ -50,8 +55,14 @@ test('augmentBatch: offsets cover -4..4, flips reverse columns, padding is zeros
     if (flip) flips++;
   }
   const range = [-4, -3, -2, -1, 0, 1, 2, 3, 4];
-  assert.deepEqual([...dys].sort((a, b) => a - b), range);
-  assert.deepEqual([...dxs].sort((a, b) => a - b), range);
+  assert.deepEqual(
+    [...dys].sort((a, b) => a - b),
+    range,
+  );
+  assert.deepEqual(
+    [...dxs].sort((a, b) => a - b),
+    range,
+  );
   assert.ok(flips > 150 && flips < 250, `${flips} flips of ${n}`);
 });
 

@@ -23,7 +23,10 @@ const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 function officialEntries(): TarEntry[] {
   return [
     { path: `${BATCHES_DIR}/`, type: 'dir' },
-    ...[...TRAIN_BATCHES, TEST_BATCH].map((name, b) => ({ path: `${BATCHES_DIR}/${name}`, bytes: makeCifarBatch([b, 9 - b]) })),
+    ...[...TRAIN_BATCHES, TEST_BATCH].map((name, b) => ({
+      path: `${BATCHES_DIR}/${name}`,
+      bytes: makeCifarBatch([b, 9 - b]),
+    })),
     { path: `${BATCHES_DIR}/batches.meta.txt`, bytes: new TextEncoder().encode(`${CIFAR10_CLASSES.join('\n')}\n`) },
     { path: `${BATCHES_DIR}/readme.html`, bytes: new TextEncoder().encode('<p>CIFAR-10</p>') },
   ];
@@ -82,7 +85,13 @@ function setup(b: Partial<Behaviour> = {}) {
   const home = tempDir();
   const progress = quietProgress();
   const opts = { url: `${base}/cifar-10-binary.tar.gz`, md5: md5(behaviour.body), home, progress, retries: 2 };
-  return { home, progress, opts, installed: () => fs.existsSync(path.join(home, BATCHES_DIR)), part: path.join(home, PART_FILE) };
+  return {
+    home,
+    progress,
+    opts,
+    installed: () => fs.existsSync(path.join(home, BATCHES_DIR)),
+    part: path.join(home, PART_FILE),
+  };
 }
 
 test('fetch downloads, checks the md5, unpacks and installs the official layout', async () => {
@@ -104,7 +113,10 @@ test('a connection cut half-way is resumed with a Range request in the same run'
   assert.equal(ranges.length, 2);
   assert.equal(ranges[0], undefined);
   assert.equal(ranges[1], `bytes=${Math.floor(ARCHIVE.length / 2)}-`);
-  assert.ok(progress.notes.some((n) => /^connection lost .*; resuming at \d+ bytes$/.test(n)), progress.notes.join('\n'));
+  assert.ok(
+    progress.notes.some((n) => /^connection lost .*; resuming at \d+ bytes$/.test(n)),
+    progress.notes.join('\n'),
+  );
   assert.ok(installed());
 });
 
@@ -141,7 +153,10 @@ test('a wrong md5 deletes the download and installs nothing', async () => {
 
 test('an interrupted download that runs out of retries keeps the .part for next time', async () => {
   const { opts, installed, part } = setup({ cuts: 10 });
-  await assert.rejects(fetchCifar10({ ...opts, retries: 1 }), userError(/interrupted .* at \d+ bytes; run the same command again to resume$/));
+  await assert.rejects(
+    fetchCifar10({ ...opts, retries: 1 }),
+    userError(/interrupted .* at \d+ bytes; run the same command again to resume$/),
+  );
   assert.ok(!installed());
   const size = fs.statSync(part).size;
   assert.ok(size > 0 && size < ARCHIVE.length);
@@ -161,9 +176,15 @@ test('HTTP errors, hostile or wrong archives install nothing', async () => {
   assert.ok(!fs.existsSync(path.join(evil.home, '..', 'evil')));
 
   const empty = setup({ body: makeTarGz([{ path: 'hello.txt', bytes: new Uint8Array([104, 105]) }]) });
-  await assert.rejects(fetchCifar10(empty.opts), userError(/the archive holds no cifar-10-batches-bin\/ with data_batch_1\.bin/));
+  await assert.rejects(
+    fetchCifar10(empty.opts),
+    userError(/the archive holds no cifar-10-batches-bin\/ with data_batch_1\.bin/),
+  );
   assert.deepEqual(fs.readdirSync(empty.home), []);
 
   const bad = setup();
-  await assert.rejects(fetchCifar10({ ...bad.opts, url: 'ftp://example.org/x' }), userError(/only http:\/\/ and https:\/\/ URLs/));
+  await assert.rejects(
+    fetchCifar10({ ...bad.opts, url: 'ftp://example.org/x' }),
+    userError(/only http:\/\/ and https:\/\/ URLs/),
+  );
 });

@@ -4,7 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { BATCHES_DIR, CIFAR10_CLASSES, PROVENANCE_FILE, RECORD_BYTES, TRAIN_BATCHES, loadCifar10 } from '../../src/data/formats/cifar.js';
+import {
+  BATCHES_DIR,
+  CIFAR10_CLASSES,
+  PROVENANCE_FILE,
+  RECORD_BYTES,
+  TRAIN_BATCHES,
+  loadCifar10,
+} from '../../src/data/formats/cifar.js';
 import { importCifar10 } from '../../src/data/acquire/cifar-import.js';
 import { tempDir } from './helpers.js';
 import { makeJpeg, makePng, makeTarGz, pixels, writeTree, type TarEntry } from './image-fixtures.js';
@@ -13,14 +20,21 @@ const userError = (pattern: RegExp) => (err: unknown) => err instanceof UserErro
 const PER_BATCH = 10; // 5 training images per class, 1 test image per class
 
 /** A 32x32 RGB PNG whose red channel is `v` everywhere, green the column, blue the row. */
-const rgbPng = (v: number) => makePng(32, 32, 3, pixels(32, 32, 3, (y, x, k) => [v, x, y][k]));
+const rgbPng = (v: number) =>
+  makePng(
+    32,
+    32,
+    3,
+    pixels(32, 32, 3, (y, x, k) => [v, x, y][k]),
+  );
 
 /** A small CIFAR-shaped tree: image i of class c has red value 20 * c + i (test: 200 + c). */
 function cifarTree(opts: { classes?: string[]; perClass?: number; prefix?: string } = {}): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
   const prefix = opts.prefix ?? '';
   (opts.classes ?? CIFAR10_CLASSES).forEach((c, label) => {
-    for (let i = 0; i < (opts.perClass ?? 5); i++) files[`${prefix}train/${c}/${String(i).padStart(4, '0')}.png`] = rgbPng(20 * label + i);
+    for (let i = 0; i < (opts.perClass ?? 5); i++)
+      files[`${prefix}train/${c}/${String(i).padStart(4, '0')}.png`] = rgbPng(20 * label + i);
     files[`${prefix}test/${c}/0000.png`] = rgbPng(200 + label);
   });
   return files;
@@ -48,14 +62,23 @@ test('import from a folder writes the binary layout: mixed classes per batch, lo
     assert.deepEqual(labels, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], `batch ${b + 1}`);
   }
   // example 13 = second round (image 0001) of class 3: red 61, green = column, blue = row
-  const at = (img: number, y: number, x: number) => [...ds.train.images.subarray(img * 3072 + (y * 32 + x) * 3, img * 3072 + (y * 32 + x) * 3 + 3)];
+  const at = (img: number, y: number, x: number) => [
+    ...ds.train.images.subarray(img * 3072 + (y * 32 + x) * 3, img * 3072 + (y * 32 + x) * 3 + 3),
+  ];
   assert.deepEqual(at(13, 5, 7), [61, 7, 5]);
   assert.deepEqual([...ds.test.images.subarray(9 * 3072, 9 * 3072 + 3)], [209, 0, 0]);
 });
 
 test('import from a .tar.gz with a top folder: jpeg-copy, archive sha256, same bytes every time', async () => {
-  const jpg = makeJpeg(32, 32, pixels(32, 32, 3, (y, x, k) => [90, x * 4, y * 4][k]));
-  const entries: TarEntry[] = Object.entries(cifarTree({ prefix: 'CIFAR-10-images/' })).map(([p, bytes]) => ({ path: p, bytes }));
+  const jpg = makeJpeg(
+    32,
+    32,
+    pixels(32, 32, 3, (y, x, k) => [90, x * 4, y * 4][k]),
+  );
+  const entries: TarEntry[] = Object.entries(cifarTree({ prefix: 'CIFAR-10-images/' })).map(([p, bytes]) => ({
+    path: p,
+    bytes,
+  }));
   entries[3].bytes = jpg;
   const archive = path.join(tempDir(), 'c.tar.gz');
   fs.writeFileSync(archive, makeTarGz(entries));
@@ -66,7 +89,10 @@ test('import from a .tar.gz with a top folder: jpeg-copy, archive sha256, same b
   assert.equal(r.provenance.source, archive);
   const read = () => fs.readFileSync(path.join(home, BATCHES_DIR, 'data_batch_2.bin'));
   const first = read();
-  await assert.rejects(importCifar10(archive, { home, recordsPerBatch: PER_BATCH }), userError(/cifar-10-batches-bin already exists; pass --force to replace it$/));
+  await assert.rejects(
+    importCifar10(archive, { home, recordsPerBatch: PER_BATCH }),
+    userError(/cifar-10-batches-bin already exists; pass --force to replace it$/),
+  );
   await importCifar10(archive, { home, recordsPerBatch: PER_BATCH, force: true, workers: 2 });
   assert.deepEqual(read(), first);
   const prov = JSON.parse(fs.readFileSync(path.join(home, BATCHES_DIR, PROVENANCE_FILE), 'utf8'));
@@ -87,14 +113,23 @@ test('import refuses trees that are not CIFAR-10, and installs nothing', async (
     userError(/CIFAR-10 has 5 train images per class; found airplane 4, automobile 4/),
   );
   const grey = cifarTree();
-  for (const k of Object.keys(grey)) grey[k] = makePng(32, 32, 1, pixels(32, 32, 1, () => 5));
+  for (const k of Object.keys(grey))
+    grey[k] = makePng(
+      32,
+      32,
+      1,
+      pixels(32, 32, 1, () => 5),
+    );
   await assert.rejects(
     importCifar10(writeTree(tempDir(), grey), { home, recordsPerBatch: PER_BATCH }),
     userError(/train\/airplane\/0000\.png: CIFAR-10 images are 32x32 RGB; this one is 32x32 with 1 channel/),
   );
   const corrupt = cifarTree();
   corrupt['test/truck/0000.png'] = corrupt['test/truck/0000.png'].subarray(0, 50);
-  await assert.rejects(importCifar10(writeTree(tempDir(), corrupt), { home, recordsPerBatch: PER_BATCH }), userError(/test\/truck\/0000\.png: cannot decode PNG/));
+  await assert.rejects(
+    importCifar10(writeTree(tempDir(), corrupt), { home, recordsPerBatch: PER_BATCH }),
+    userError(/test\/truck\/0000\.png: cannot decode PNG/),
+  );
   expectNothing();
 });
 

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import {
-  BATCHES_DIR, CIFAR10_CLASSES, PROVENANCE_FILE, RECORD_BYTES, TEST_BATCH, TRAIN_BATCHES, decodeCifarBatch, loadCifar10,
+  BATCHES_DIR,
+  CIFAR10_CLASSES,
+  PROVENANCE_FILE,
+  RECORD_BYTES,
+  TEST_BATCH,
+  TRAIN_BATCHES,
+  decodeCifarBatch,
+  loadCifar10,
 } from '../../src/data/formats/cifar.js';
 import { encodeCifarBatch } from '../../src/data/acquire/cifar-write.js';
 import { cifar10Home, dataDir } from '../../src/data/data-dir.js';
@@ -21,7 +28,10 @@ function writeBatches(per: number, opts: { nested?: boolean; root?: string; fast
   fs.mkdirSync(dir, { recursive: true });
   [...TRAIN_BATCHES, TEST_BATCH].forEach((name, b) => {
     const labels = Array.from({ length: per }, (_, r) => (r + b) % 10);
-    fs.writeFileSync(path.join(dir, name), makeCifarBatch(labels, opts.fast ? null : (r, ch, p) => b * 50 + r + ch * 7 + p));
+    fs.writeFileSync(
+      path.join(dir, name),
+      makeCifarBatch(labels, opts.fast ? null : (r, ch, p) => b * 50 + r + ch * 7 + p),
+    );
   });
   fs.writeFileSync(path.join(dir, 'batches.meta.txt'), `${CIFAR10_CLASSES.join('\n')}\n\n`);
   return root;
@@ -52,7 +62,10 @@ test('loadCifar10 reads the folder or its parent, with limits and the official c
     assert.equal(ds.identity.source, path.join(root, BATCHES_DIR));
     assert.equal(ds.identity.copy, 'official');
     assert.equal(ds.identity.importedFrom, undefined);
-    assert.deepEqual(ds.identity.files.map((f) => f.file), [...TRAIN_BATCHES, TEST_BATCH]);
+    assert.deepEqual(
+      ds.identity.files.map((f) => f.file),
+      [...TRAIN_BATCHES, TEST_BATCH],
+    );
     assert.ok(ds.identity.files.every((f) => f.bytes === 4 * RECORD_BYTES && /^[0-9a-f]{64}$/.test(f.sha256)));
     // batch 2 (index 1), record 3: label (3 + 1) % 10, red of pixel 0 = 50 + 3
     assert.equal(ds.train.labels[7], 4);
@@ -66,7 +79,12 @@ test('loadCifar10 reads the folder or its parent, with limits and the official c
 
 test('loadCifar10 reports an imported copy from ctc-import.json', () => {
   const root = writeBatches(2);
-  const prov = { copy: 'jpeg-copy', source: '/x/cifar10-jpeg.tar.gz', sha256: 'ab'.repeat(32), importedAt: '2025-01-01T00:00:00.000Z' };
+  const prov = {
+    copy: 'jpeg-copy',
+    source: '/x/cifar10-jpeg.tar.gz',
+    sha256: 'ab'.repeat(32),
+    importedAt: '2025-01-01T00:00:00.000Z',
+  };
   fs.writeFileSync(path.join(root, BATCHES_DIR, PROVENANCE_FILE), JSON.stringify(prov));
   const ds = loadCifar10({ path: root }, 2);
   assert.equal(ds.identity.copy, 'jpeg-copy');
@@ -81,29 +99,49 @@ test('loadCifar10 names the file for truncated, long and mislabelled batches', (
   const batch3 = path.join(dir, 'data_batch_3.bin');
   const good = fs.readFileSync(batch3);
   fs.writeFileSync(batch3, good.subarray(0, good.length - 1));
-  assert.throws(() => loadCifar10({ path: root }, 3), userError(/data_batch_3\.bin: truncated: 9218 bytes is not 3 records of 3073 bytes$/));
+  assert.throws(
+    () => loadCifar10({ path: root }, 3),
+    userError(/data_batch_3\.bin: truncated: 9218 bytes is not 3 records of 3073 bytes$/),
+  );
   fs.writeFileSync(batch3, good.subarray(0, 2 * RECORD_BYTES));
-  assert.throws(() => loadCifar10({ path: root }, 3), userError(/data_batch_3\.bin: truncated: 6146 bytes \(2 records\) is not 3 records/));
+  assert.throws(
+    () => loadCifar10({ path: root }, 3),
+    userError(/data_batch_3\.bin: truncated: 6146 bytes \(2 records\) is not 3 records/),
+  );
   fs.writeFileSync(batch3, Buffer.concat([good, good.subarray(0, 10)]));
-  assert.throws(() => loadCifar10({ path: root }, 3), userError(/data_batch_3\.bin: too long: 9229 bytes is not 3 records/));
+  assert.throws(
+    () => loadCifar10({ path: root }, 3),
+    userError(/data_batch_3\.bin: too long: 9229 bytes is not 3 records/),
+  );
   const bad = Buffer.from(good);
   bad[2 * RECORD_BYTES] = 10;
   fs.writeFileSync(batch3, bad);
-  assert.throws(() => loadCifar10({ path: root }, 3), userError(/data_batch_3\.bin: label 10 in record 2 is not below 10$/));
+  assert.throws(
+    () => loadCifar10({ path: root }, 3),
+    userError(/data_batch_3\.bin: label 10 in record 2 is not below 10$/),
+  );
   fs.writeFileSync(batch3, good);
   fs.writeFileSync(path.join(dir, 'batches.meta.txt'), 'a\nb\n');
-  assert.throws(() => loadCifar10({ path: root }, 3), userError(/batches\.meta\.txt: expected 10 class names, found 2/));
+  assert.throws(
+    () => loadCifar10({ path: root }, 3),
+    userError(/batches\.meta\.txt: expected 10 class names, found 2/),
+  );
 });
 
 test('missing CIFAR-10 says how to get it, in one line', () => {
   const dir = path.join(tempDir(), 'absent');
   assert.throws(
     () => loadCifar10({ path: dir }),
-    userError(/^CIFAR-10 not found in .*absent: run "ctc data import cifar10 --from <dir or \.tar\.gz>" or "ctc data fetch cifar10", or set dataset\.path$/),
+    userError(
+      /^CIFAR-10 not found in .*absent: run "ctc data import cifar10 --from <dir or \.tar\.gz>" or "ctc data fetch cifar10", or set dataset\.path$/,
+    ),
   );
   const root = writeBatches(1);
   fs.rmSync(path.join(root, BATCHES_DIR, 'test_batch.bin'));
-  assert.throws(() => loadCifar10({ path: root }, 1), userError(/^CIFAR-10: test_batch\.bin missing in .*ctc data fetch cifar10/));
+  assert.throws(
+    () => loadCifar10({ path: root }, 1),
+    userError(/^CIFAR-10: test_batch\.bin missing in .*ctc data fetch cifar10/),
+  );
 });
 
 test('the data directory: CTC_DATA_DIR, then XDG_CACHE_HOME/ctc, then ~/.cache/ctc', () => {

@@ -7,8 +7,7 @@ import { UserError } from '../../src/errors.js';
 import { parseIdx, readIdxFile } from '../../src/data/formats/idx.js';
 import { makeIdx, tempDir } from './helpers.js';
 
-const userError = (pattern: RegExp) => (err: unknown) =>
-  err instanceof UserError && pattern.test(err.message);
+const userError = (pattern: RegExp) => (err: unknown) => err instanceof UserError && pattern.test(err.message);
 
 test('parseIdx reads 1-d and 3-d ubyte arrays', () => {
   const labels = parseIdx(makeIdx([3], [7, 0, 9]), 'labels');
@@ -33,7 +32,10 @@ test('parseIdx rejects truncated data and a truncated header', () => {
 
 test('parseIdx rejects trailing bytes', () => {
   const withGarbage = makeIdx([2], [1, 2, 3]);
-  assert.throws(() => parseIdx(withGarbage, 'lbl'), userError(/^lbl: trailing bytes: expected 10 bytes for dims \[2\], got 11$/));
+  assert.throws(
+    () => parseIdx(withGarbage, 'lbl'),
+    userError(/^lbl: trailing bytes: expected 10 bytes for dims \[2\], got 11$/),
+  );
 });
 
 test('parseIdx rejects a wrong magic, a non-ubyte type and bad dimension counts', () => {

@@ -12,14 +12,17 @@ import { RECORD_BYTES } from '../../src/data/formats/cifar.js';
 /** A w x h image with c channels whose pixel (y, x, k) is f(y, x, k). */
 export function pixels(w: number, h: number, c: number, f: (y: number, x: number, k: number) => number): Uint8Array {
   const out = new Uint8Array(w * h * c);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[(y * w + x) * c + k] = f(y, x, k) & 255;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[(y * w + x) * c + k] = f(y, x, k) & 255;
   return out;
 }
 
 /** PNG of HWC pixels with 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA) channels. */
 export function makePng(w: number, h: number, c: 1 | 2 | 3 | 4, data: Uint8Array): Uint8Array {
   const colorType = { 1: 0, 2: 4, 3: 2, 4: 6 }[c];
-  return new Uint8Array(PNG.sync.write({ width: w, height: h, data }, { inputColorType: colorType, colorType, inputHasAlpha: c % 2 === 0 }));
+  return new Uint8Array(
+    PNG.sync.write({ width: w, height: h, data }, { inputColorType: colorType, colorType, inputHasAlpha: c % 2 === 0 }),
+  );
 }
 
 /** JPEG (quality 90) of RGB pixels. Slow in jpeg-js (about 60 ms): make a few and reuse them. */
@@ -38,31 +41,43 @@ export function makeJpeg(w: number, h: number, rgb: Uint8Array): Uint8Array {
  * single block whose DC coefficient is 8 * (144 - 128) = 128 (category 8) and no AC terms.
  */
 export function greyJpeg8x8(): Uint8Array {
-  const seg = (marker: number, body: number[]) => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 255, ...body];
+  const seg = (marker: number, body: number[]) => [
+    0xff,
+    marker,
+    (body.length + 2) >> 8,
+    (body.length + 2) & 255,
+    ...body,
+  ];
   const oneCode = (tableClass: number, symbol: number) => [tableClass, 1, ...new Array<number>(15).fill(0), symbol];
   return Uint8Array.from([
-    0xff, 0xd8,
+    0xff,
+    0xd8,
     ...seg(0xdb, [0x00, ...new Array<number>(64).fill(1)]),
     ...seg(0xc0, [8, 0, 8, 0, 8, 1, 1, 0x11, 0]),
     ...seg(0xc4, oneCode(0x00, 8)),
     ...seg(0xc4, oneCode(0x10, 0x00)),
     ...seg(0xda, [1, 1, 0x00, 0, 63, 0]),
     // bits: DC code 0, value 10000000, AC end-of-block code 0, then 1s to the byte boundary
-    0x40, 0x3f,
-    0xff, 0xd9,
+    0x40,
+    0x3f,
+    0xff,
+    0xd9,
   ]);
 }
 
 /** One CIFAR batch file: record r has label labels[r] and planar pixels R, G, B = f(r, channel, p). */
 export function makeCifarBatch(
-  labels: number[], f: ((r: number, ch: number, p: number) => number) | null = (r, ch, p) => r + ch * 7 + p,
+  labels: number[],
+  f: ((r: number, ch: number, p: number) => number) | null = (r, ch, p) => r + ch * 7 + p,
 ): Uint8Array {
   const out = new Uint8Array(labels.length * RECORD_BYTES);
   labels.forEach((label, r) => {
     out[r * RECORD_BYTES] = label;
     // f === null: only the first pixel byte (the record's index), for fast full-size files
     if (f === null) out[r * RECORD_BYTES + 1] = r & 255;
-    else for (let ch = 0; ch < 3; ch++) for (let p = 0; p < 1024; p++) out[r * RECORD_BYTES + 1 + ch * 1024 + p] = f(r, ch, p) & 255;
+    else
+      for (let ch = 0; ch < 3; ch++)
+        for (let p = 0; p < 1024; p++) out[r * RECORD_BYTES + 1 + ch * 1024 + p] = f(r, ch, p) & 255;
   });
   return out;
 }
@@ -81,7 +96,8 @@ export function makeTarGz(entries: TarEntry[]): Buffer {
     const data = e.bytes ?? new Uint8Array(0);
     const header = Buffer.alloc(512);
     const put = (text: string, offset: number, length: number) => header.write(text, offset, length, 'utf8');
-    const octal = (n: number, offset: number, length: number) => put(`${n.toString(8).padStart(length - 1, '0')}\0`, offset, length);
+    const octal = (n: number, offset: number, length: number) =>
+      put(`${n.toString(8).padStart(length - 1, '0')}\0`, offset, length);
     if (Buffer.byteLength(e.path) > 100) throw new RangeError(`makeTarGz: path over 100 bytes: ${e.path}`);
     put(e.path, 0, 100);
     octal(e.type === 'dir' ? 0o755 : 0o644, 100, 8);

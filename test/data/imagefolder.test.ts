@@ -12,7 +12,13 @@ import { makeJpeg, makePng, makeTarGz, pixels, writeTree } from './image-fixture
 const userError = (pattern: RegExp) => (err: unknown) => err instanceof UserError && pattern.test(err.message);
 
 /** A grey PNG whose every pixel is `v`, so a decoded image says which file it was. */
-const greyPng = (v: number, side = 4) => makePng(side, side, 1, pixels(side, side, 1, () => v));
+const greyPng = (v: number, side = 4) =>
+  makePng(
+    side,
+    side,
+    1,
+    pixels(side, side, 1, () => v),
+  );
 
 /** train: 3 per class, test: 1 per class; pixel value = 10 * class index + file number. */
 function tree(classes = ['zebra', 'ant', 'cat']): Record<string, Uint8Array> {
@@ -25,7 +31,11 @@ function tree(classes = ['zebra', 'ant', 'cat']): Record<string, Uint8Array> {
 }
 
 test('imagefolder: sorted classes, files by name, classes interleaved', async () => {
-  const dir = writeTree(tempDir(), { ...tree(), 'train/ant/.DS_Store': new Uint8Array([1]), 'README.txt': new Uint8Array([1]) });
+  const dir = writeTree(tempDir(), {
+    ...tree(),
+    'train/ant/.DS_Store': new Uint8Array([1]),
+    'README.txt': new Uint8Array([1]),
+  });
   const ds = await loadDataset('imagefolder', { path: dir });
   assert.deepEqual(ds.classNames, ['ant', 'cat', 'zebra']);
   assert.deepEqual(ds.imageShape, [4, 4, 1]);
@@ -35,7 +45,10 @@ test('imagefolder: sorted classes, files by name, classes interleaved', async ()
   assert.deepEqual(firstPixels, [0, 10, 20, 1, 11, 21, 2, 12, 22]);
   assert.deepEqual([...ds.test.labels], [0, 1, 2]);
   assert.equal(ds.test.images[2 * 16], 102);
-  assert.deepEqual(ds.identity.files.map((f) => f.file), ['train/ (9 images)', 'test/ (3 images)']);
+  assert.deepEqual(
+    ds.identity.files.map((f) => f.file),
+    ['train/ (9 images)', 'test/ (3 images)'],
+  );
   assert.match(ds.identity.files[0].sha256, /^[0-9a-f]{64}$/);
   const limited = await loadImageFolder({ path: dir, trainLimit: 4, testLimit: 1 });
   assert.deepEqual([limited.train.count, limited.test.count, limited.train.images.length], [4, 1, 64]);
@@ -43,14 +56,21 @@ test('imagefolder: sorted classes, files by name, classes interleaved', async ()
 });
 
 test('imagefolder reads RGB JPEGs and a .tar.gz under one top folder', async () => {
-  const jpg = makeJpeg(8, 8, pixels(8, 8, 3, (y, x, k) => 30 * k + y + x));
+  const jpg = makeJpeg(
+    8,
+    8,
+    pixels(8, 8, 3, (y, x, k) => 30 * k + y + x),
+  );
   const archive = path.join(tempDir(), 'set.tar.gz');
-  fs.writeFileSync(archive, makeTarGz([
-    { path: 'set/train/b/1.jpg', bytes: jpg },
-    { path: 'set/train/a/1.jpg', bytes: jpg },
-    { path: 'set/test/a/1.jpg', bytes: jpg },
-    { path: 'set/test/b/1.jpg', bytes: jpg },
-  ]));
+  fs.writeFileSync(
+    archive,
+    makeTarGz([
+      { path: 'set/train/b/1.jpg', bytes: jpg },
+      { path: 'set/train/a/1.jpg', bytes: jpg },
+      { path: 'set/test/a/1.jpg', bytes: jpg },
+      { path: 'set/test/b/1.jpg', bytes: jpg },
+    ]),
+  );
   const ds = await loadImageFolder({ path: archive });
   assert.deepEqual(ds.imageShape, [8, 8, 3]);
   assert.deepEqual(ds.classNames, ['a', 'b']);
@@ -60,16 +80,36 @@ test('imagefolder reads RGB JPEGs and a .tar.gz under one top folder', async () 
 
 test('imagefolder errors name the folder or the offending file', async () => {
   await assert.rejects(loadImageFolder({}), userError(/^dataset\.path is required for imagefolder/));
-  await assert.rejects(loadImageFolder({ path: path.join(tempDir(), 'nope') }), userError(/nope: no such folder or archive$/));
+  await assert.rejects(
+    loadImageFolder({ path: path.join(tempDir(), 'nope') }),
+    userError(/nope: no such folder or archive$/),
+  );
 
   const mismatch = writeTree(tempDir(), { ...tree(), 'test/dog/0.png': greyPng(1) });
-  await assert.rejects(loadImageFolder({ path: mismatch }), userError(/same class folders; only in train: -; only in test: dog$/));
+  await assert.rejects(
+    loadImageFolder({ path: mismatch }),
+    userError(/same class folders; only in train: -; only in test: dog$/),
+  );
 
   const mixed = writeTree(tempDir(), { ...tree(), 'train/cat/9.png': greyPng(1, 5) });
-  await assert.rejects(loadImageFolder({ path: mixed }), userError(/train\/cat\/9\.png: 5x5 with 1 channel\(s\), but .*train\/ant\/0\.png is 4x4 with 1/));
+  await assert.rejects(
+    loadImageFolder({ path: mixed }),
+    userError(/train\/cat\/9\.png: 5x5 with 1 channel\(s\), but .*train\/ant\/0\.png is 4x4 with 1/),
+  );
 
-  const rgbAmongGrey = writeTree(tempDir(), { ...tree(), 'test/zebra/0.png': makePng(4, 4, 3, pixels(4, 4, 3, () => 1)) });
-  await assert.rejects(loadImageFolder({ path: rgbAmongGrey }), userError(/test\/zebra\/0\.png: 4x4 with 3 channel\(s\)/));
+  const rgbAmongGrey = writeTree(tempDir(), {
+    ...tree(),
+    'test/zebra/0.png': makePng(
+      4,
+      4,
+      3,
+      pixels(4, 4, 3, () => 1),
+    ),
+  });
+  await assert.rejects(
+    loadImageFolder({ path: rgbAmongGrey }),
+    userError(/test\/zebra\/0\.png: 4x4 with 3 channel\(s\)/),
+  );
 
   const corrupt = writeTree(tempDir(), { ...tree(), 'train/cat/1.png': greyPng(1).subarray(0, 30) });
   await assert.rejects(loadImageFolder({ path: corrupt }), userError(/train\/cat\/1\.png: cannot decode PNG: /));
@@ -78,7 +118,10 @@ test('imagefolder errors name the folder or the offending file', async () => {
   await assert.rejects(loadImageFolder({ path: text }), userError(/train\/cat\/notes\.txt: not a JPEG or PNG image/));
 
   const nested = writeTree(tempDir(), { ...tree(), 'train/cat/sub/x.png': greyPng(1) });
-  await assert.rejects(loadImageFolder({ path: nested }), userError(/train\/cat\/sub\/x\.png: expected train\/<class>\/<image>$/));
+  await assert.rejects(
+    loadImageFolder({ path: nested }),
+    userError(/train\/cat\/sub\/x\.png: expected train\/<class>\/<image>$/),
+  );
 
   const noTest = writeTree(tempDir(), { 'train/a/1.png': greyPng(1) });
   await assert.rejects(loadImageFolder({ path: noTest }), userError(/no images under test\/$/));
@@ -92,7 +135,10 @@ test('organizeTree finds one top folder and refuses two', () => {
     () => organizeTree([f('a/train/c/1.jpg'), f('a/test/c/1.jpg'), f('b/train/c/1.jpg')], 'x.tgz'),
     userError(/^x\.tgz: train\/ and test\/ folders found in several places \(a\/, b\/\); expected one$/),
   );
-  assert.throws(() => organizeTree([f('img/1.jpg')], 'x.tgz'), userError(/no train\/<class>\/<image> or test\/<class>\/<image> files found/));
+  assert.throws(
+    () => organizeTree([f('img/1.jpg')], 'x.tgz'),
+    userError(/no train\/<class>\/<image> or test\/<class>\/<image> files found/),
+  );
 });
 
 test('a folder tree hash changes with any file and ignores hidden files', async () => {

@@ -30,7 +30,11 @@ test('loadDataset loads by name and rejects unknown names with a hint', async ()
     loadDataset('mnsit'),
     (err: unknown) =>
       err instanceof UserError &&
-      err.message === 'unknown dataset "mnsit" (did you mean "mnist"?); known: mnist, fashion-mnist, cifar10, imagefolder',
+      err.message ===
+        'unknown dataset "mnsit" (did you mean "mnist"?); known: mnist, fashion-mnist, cifar10, imagefolder',
   );
-  await assert.rejects(loadDataset('toString'), (err: unknown) => err instanceof UserError && !/did you mean/.test(err.message));
+  await assert.rejects(
+    loadDataset('toString'),
+    (err: unknown) => err instanceof UserError && !/did you mean/.test(err.message),
+  );
 });

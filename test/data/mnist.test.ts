@@ -8,8 +8,7 @@ import { loadFashionMnist, loadMnist } from '../../src/data/formats/mnist.js';
 import { makeIdx, tempDir } from './helpers.js';
 
 const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
-const userError = (pattern: RegExp) => (err: unknown) =>
-  err instanceof UserError && pattern.test(err.message);
+const userError = (pattern: RegExp) => (err: unknown) => err instanceof UserError && pattern.test(err.message);
 
 /** A tiny MNIST-shaped folder: n train and n test images whose first pixel is their index. */
 function writeFakeMnist(n: number, opts: { gzip?: boolean; labels?: number[]; side?: number } = {}) {
@@ -104,7 +103,9 @@ test('loadFashionMnist says how to install it when the folder is missing', () =>
   const dir = path.join(tempDir(), 'absent');
   assert.throws(
     () => loadFashionMnist({ path: dir }),
-    userError(new RegExp(`^Fashion-MNIST not found in ${dir}: apt-get install dataset-fashion-mnist, or set dataset\\.path$`)),
+    userError(
+      new RegExp(`^Fashion-MNIST not found in ${dir}: apt-get install dataset-fashion-mnist, or set dataset\\.path$`),
+    ),
   );
 });
 

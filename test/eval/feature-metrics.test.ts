@@ -105,14 +105,22 @@ test('translation leaves raw metrics alone; scaling scales distances only', () =
   const x = Float64Array.from({ length: n * 3 }, () => rng.next() * 4);
   const y = Int32Array.from({ length: n }, (_, i) => i % 4);
   const base = featureMetrics(x, y, 4).raw;
-  const moved = featureMetrics(x.map((v, i) => v * 3 + (i % 3) - 5), y, 4).raw;
+  const moved = featureMetrics(
+    x.map((v, i) => v * 3 + (i % 3) - 5),
+    y,
+    4,
+  ).raw;
   close(moved.intraMean, 3 * base.intraMean, 'intraMean');
   close(moved.interMin, 3 * base.interMin, 'interMin');
-  for (const key of ['intraInterRatio', 'fisherRatio', 'daviesBouldin', 'ncmAccuracy'] as const) close(moved[key], base[key], key);
+  for (const key of ['intraInterRatio', 'fisherRatio', 'daviesBouldin', 'ncmAccuracy'] as const)
+    close(moved[key], base[key], key);
 });
 
 test('fewer than two classes is a user error; bad labels and shapes are bugs', () => {
-  assert.throws(() => featureMetrics(new Float32Array([1, 2, 3, 4]), new Uint8Array([1, 1]), 3), (e) => isUserError(e));
+  assert.throws(
+    () => featureMetrics(new Float32Array([1, 2, 3, 4]), new Uint8Array([1, 1]), 3),
+    (e) => isUserError(e),
+  );
   assert.throws(() => featureMetrics(new Float32Array([1, 2, 3, 4]), new Uint8Array([0, 3]), 3), /outside \[0, 3\)/);
   assert.throws(() => featureMetrics(new Float32Array([1, 2, 3]), new Uint8Array([0, 1]), 2), /do not split/);
 });

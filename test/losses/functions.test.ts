@@ -27,7 +27,9 @@ type Fn = (x: tf.Tensor2D, y: tf.Tensor1D, c: tf.Tensor2D) => tf.Scalar;
 function evaluate(fn: Fn, x: Points, y: number[], c: Points): { loss: number; dx: Points; dc: Points } {
   const labels = tf.tensor1d(y, 'int32');
   const [xs, cs] = [tf.tensor2d(x), tf.tensor2d(c)];
-  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => fn(a as tf.Tensor2D, labels, b as tf.Tensor2D))([xs, cs]);
+  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+    fn(a as tf.Tensor2D, labels, b as tf.Tensor2D),
+  )([xs, cs]);
   const out = { loss: read0d(value), dx: read2d(grads[0]), dc: read2d(grads[1]) };
   tf.dispose([labels, xs, cs]);
   return out;
@@ -49,8 +51,18 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assertClose(got.loss, centerLossOracle(X, Y, C), 1e-6, 'loss');
       // 'sum' by hand: 1/2 (2 + 1.25 + 2 + 0.5 + 1.25) = 3.5
       assertClose(got.loss, 3.5, 1e-6, 'hand value');
-      assertClose(got.dx, finiteDifferences((x) => centerLossOracle(x, Y, C), X), 1e-5, 'dx');
-      assertClose(got.dc, finiteDifferences((c) => centerLossOracle(X, Y, c), C), 1e-5, 'dc');
+      assertClose(
+        got.dx,
+        finiteDifferences((x) => centerLossOracle(x, Y, C), X),
+        1e-5,
+        'dx',
+      );
+      assertClose(
+        got.dc,
+        finiteDifferences((c) => centerLossOracle(X, Y, c), C),
+        1e-5,
+        'dc',
+      );
       assert.deepEqual(got.dc[3], [0, 0], 'an absent class gets no gradient');
     });
 
@@ -66,7 +78,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assertClose(paper.dc, fdC, 1e-6, 'paper dc vs differences');
         assertClose(got.dx, paper.dx, 1e-5, 'dx');
         assertClose(got.dc, paper.dc, 1e-5, 'dc');
-        assert.ok(got.dc[3].some((v) => v !== 0), 'an absent class is still pushed away');
+        assert.ok(
+          got.dc[3].some((v) => v !== 0),
+          'an absent class is still pushed away',
+        );
       });
     }
 
@@ -87,7 +102,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
       for (const fn of [centerLoss, contrastiveCenterLoss]) {
         const got = evaluate((x, y, c) => fn(x, y, c), onCenter, Y, C);
         assert.equal(got.loss, 0, `${fn.name}`);
-        assertClose(got.dx, onCenter.map(() => [0, 0]), 1e-6, `${fn.name} dx`);
+        assertClose(
+          got.dx,
+          onCenter.map(() => [0, 0]),
+          1e-6,
+          `${fn.name} dx`,
+        );
       }
     });
 
@@ -97,10 +117,15 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const full = evaluate((x, y, c) => fn(x, y, c), X, Y, C);
         const labels = tf.tensor1d(Y, 'int32');
         const [xs, cs] = [tf.tensor2d(X), tf.tensor2d(C)] as tf.Tensor2D[];
-        const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => fn(x as tf.Tensor2D, labels, cs, { constantCenters: true }))([xs]);
+        const { value, grads } = tf.valueAndGrads((x: tf.Tensor) =>
+          fn(x as tf.Tensor2D, labels, cs, { constantCenters: true }),
+        )([xs]);
         assert.equal(read0d(value), full.loss, `${fn.name} value`);
         assert.deepEqual(read2d(grads[0]), full.dx, `${fn.name} dx`);
-        assert.throws(() => tf.grad((c: tf.Tensor) => fn(xs, labels, c as tf.Tensor2D, { constantCenters: true }))(cs), /Cannot compute gradient/);
+        assert.throws(
+          () => tf.grad((c: tf.Tensor) => fn(xs, labels, c as tf.Tensor2D, { constantCenters: true }))(cs),
+          /Cannot compute gradient/,
+        );
         tf.dispose([labels, xs, cs]);
       }
     });
@@ -112,8 +137,18 @@ for (const backend of ['cpu', 'wasm'] as const) {
       for (const fn of [centerLoss, contrastiveCenterLoss] as Fn[]) {
         const value = (xp: Points, cp: Points): number => evaluate(fn, xp, y, cp).loss;
         const got = evaluate(fn, x, y, c);
-        assertClose(got.dx, finiteDifferences((xp) => value(xp, c), x, 1e-2), 2e-3, `${fn.name} dx`);
-        assertClose(got.dc, finiteDifferences((cp) => value(x, cp), c, 1e-2), 2e-3, `${fn.name} dc`);
+        assertClose(
+          got.dx,
+          finiteDifferences((xp) => value(xp, c), x, 1e-2),
+          2e-3,
+          `${fn.name} dx`,
+        );
+        assertClose(
+          got.dc,
+          finiteDifferences((cp) => value(x, cp), c, 1e-2),
+          2e-3,
+          `${fn.name} dc`,
+        );
       }
     });
   });
@@ -125,9 +160,15 @@ test('shape and dtype errors name the problem', async () => {
   const y = tf.tensor1d([0, 1, 2, 0], 'int32');
   for (const fn of [centerLoss, contrastiveCenterLoss]) {
     assert.throws(() => fn(x, y, tf.zeros([3, 5]) as tf.Tensor2D), /centers have dimension 5 but features have 2/);
-    assert.throws(() => fn(x, tf.tensor1d([0, 1, 2], 'int32'), tf.zeros([3, 2]) as tf.Tensor2D), /labels has 3 entries/);
+    assert.throws(
+      () => fn(x, tf.tensor1d([0, 1, 2], 'int32'), tf.zeros([3, 2]) as tf.Tensor2D),
+      /labels has 3 entries/,
+    );
     assert.throws(() => fn(x, tf.tensor1d([0, 1, 2, 0]), tf.zeros([3, 2]) as tf.Tensor2D), /labels must be int32/);
-    assert.throws(() => fn(tf.zeros([4]) as unknown as tf.Tensor2D, y, tf.zeros([3, 2]) as tf.Tensor2D), /features must be \[m, d\]/);
+    assert.throws(
+      () => fn(tf.zeros([4]) as unknown as tf.Tensor2D, y, tf.zeros([3, 2]) as tf.Tensor2D),
+      /features must be \[m, d\]/,
+    );
   }
   assert.throws(() => contrastiveCenterLoss(x, y, tf.zeros([3, 2]) as tf.Tensor2D, { delta: 0 }), /delta must be > 0/);
 });

@@ -19,7 +19,10 @@ function directContrastiveCenter(x: tf.Tensor2D, y: tf.Tensor1D, c: tf.Tensor2D,
 }
 
 function valueAndGrads(fn: (x: tf.Tensor2D, c: tf.Tensor2D) => tf.Scalar, x: tf.Tensor2D, c: tf.Tensor2D) {
-  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => fn(a as tf.Tensor2D, b as tf.Tensor2D))([x, c]);
+  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => fn(a as tf.Tensor2D, b as tf.Tensor2D))([
+    x,
+    c,
+  ]);
   return { loss: read0d(value), dx: read2d(grads[0]), dc: read2d(grads[1]) };
 }
 
@@ -31,10 +34,16 @@ for (const k of [1000, 1009]) {
     const m = 8;
     const x = tf.tensor2d(randomPoints(rng, m, 16)) as tf.Tensor2D;
     const c = tf.tensor2d(randomPoints(rng, k, 16)) as tf.Tensor2D;
-    const y = tf.tensor1d(Array.from({ length: m }, () => rng.int(k)), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: m }, () => rng.int(k)),
+      'int32',
+    );
     const blocked = valueAndGrads((a, b) => contrastiveCenterLoss(a, y, b), x, c);
     const direct = valueAndGrads((a, b) => directContrastiveCenter(a, y, b, 1), x, c);
-    assert.ok(Math.abs(blocked.loss - direct.loss) <= 1e-4 * Math.abs(direct.loss), `${blocked.loss} vs ${direct.loss}`);
+    assert.ok(
+      Math.abs(blocked.loss - direct.loss) <= 1e-4 * Math.abs(direct.loss),
+      `${blocked.loss} vs ${direct.loss}`,
+    );
     assertRelClose(blocked.dx, direct.dx, 1e-4, 'dx');
     assertRelClose(blocked.dc, direct.dc, 1e-4, 'dc');
     tf.dispose([x, c, y]);
@@ -50,7 +59,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const [xs, cs] = [randomPoints(rng, 16, 8, 30, 32), randomPoints(rng, 20_000, 8, 30, 32)];
     const ys = Array.from({ length: 16 }, () => rng.int(20_000));
     const expected = contrastiveCenterOracle(xs, ys, cs, 1) / 16;
-    const got = read0d(tf.tidy(() => contrastiveCenterLoss(tf.tensor2d(xs), tf.tensor1d(ys, 'int32'), tf.tensor2d(cs))));
+    const got = read0d(
+      tf.tidy(() => contrastiveCenterLoss(tf.tensor2d(xs), tf.tensor1d(ys, 'int32'), tf.tensor2d(cs))),
+    );
     assert.ok(Math.abs(got - expected) <= 1e-5 * expected, `${got} vs float64 ${expected}`);
   });
 }
@@ -81,9 +92,16 @@ for (const backend of ['wasm', 'cpu'] as const) {
     // Gradients w.r.t. features and centers (centers trained by autodiff, or the SGD center
     // step plus the network step), and w.r.t. the features alone (the network step when the
     // centers are constant).
-    const both = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => contrastiveCenterLoss(a as tf.Tensor2D, y, b as tf.Tensor2D));
-    const featuresOnly = tf.valueAndGrads((a: tf.Tensor) => contrastiveCenterLoss(a as tf.Tensor2D, y, c, { constantCenters: true }));
-    for (const [label, step] of [['features+centers', () => both([x, c])], ['features only', () => featuresOnly([x])]] as const) {
+    const both = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+      contrastiveCenterLoss(a as tf.Tensor2D, y, b as tf.Tensor2D),
+    );
+    const featuresOnly = tf.valueAndGrads((a: tf.Tensor) =>
+      contrastiveCenterLoss(a as tf.Tensor2D, y, c, { constantCenters: true }),
+    );
+    for (const [label, step] of [
+      ['features+centers', () => both([x, c])],
+      ['features only', () => featuresOnly([x])],
+    ] as const) {
       const times: number[] = [];
       for (let run = 0; run < (backend === 'cpu' ? 2 : 3); run++) {
         const start = performance.now();

@@ -43,7 +43,12 @@ export function finiteDifferences(f: (p: Points) => number, p: Points, h = 1e-6)
 }
 
 /** The paper's closed-form gradients of L_ctc (reduction 'sum'), as printed. */
-export function contrastiveCenterPaperGrads(x: Points, y: number[], c: Points, delta: number): { dx: Points; dc: Points } {
+export function contrastiveCenterPaperGrads(
+  x: Points,
+  y: number[],
+  c: Points,
+  delta: number,
+): { dx: Points; dc: Points } {
   const d = x[0].length;
   const dx = x.map(() => new Array<number>(d).fill(0));
   const dc = c.map(() => new Array<number>(d).fill(0));

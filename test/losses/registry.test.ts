@@ -118,7 +118,10 @@ test('an unknown loss name is a UserError listing the known names', () => {
       /did you mean 'contrastive-center'\?/.test(err.message) &&
       /known: softmax, center, contrastive-center/.test(err.message),
   );
-  assert.throws(() => createLoss('triplet', BASE), (err: unknown) => err instanceof UserError && !/did you mean/.test(err.message));
+  assert.throws(
+    () => createLoss('triplet', BASE),
+    (err: unknown) => err instanceof UserError && !/did you mean/.test(err.message),
+  );
   assert.throws(() => createLoss('toString', BASE), UserError);
 });
 
@@ -131,12 +134,20 @@ test('invalid hyperparameters are UserErrors naming the key', () => {
     ['contrastive-center', { delta: 0 }, /loss\.delta must be > 0, got 0/],
     ['contrastive-center', { delta: Infinity }, /loss\.delta must be a finite number/],
     ['center', { reduction: 'avg' as never }, /loss\.reduction must be one of mean, sum, got 'avg'/],
-    ['contrastive-center', { centerUpdate: 'adam' as never }, /loss\.centerUpdate must be one of normalized, sgd, autodiff/],
+    [
+      'contrastive-center',
+      { centerUpdate: 'adam' as never },
+      /loss\.centerUpdate must be one of normalized, sgd, autodiff/,
+    ],
     ['softmax', { numClasses: 0 }, /loss\.numClasses must be a positive integer, got 0/],
     ['center', { featureDim: 2.5 }, /loss\.featureDim must be a positive integer/],
   ];
   for (const [name, extra, pattern] of cases) {
-    assert.throws(() => createLoss(name, { ...BASE, ...extra }), (err: unknown) => err instanceof UserError && pattern.test(err.message), `${name} ${JSON.stringify(extra)}`);
+    assert.throws(
+      () => createLoss(name, { ...BASE, ...extra }),
+      (err: unknown) => err instanceof UserError && pattern.test(err.message),
+      `${name} ${JSON.stringify(extra)}`,
+    );
   }
 });
 
@@ -146,7 +157,11 @@ test('autodiff centers train through the network optimizer without leaking', asy
   const { features, logits, labels } = batch();
   const optimizer = tf.train.sgd(0.1);
   const step = (): void => {
-    const cost = optimizer.minimize(() => loss.compute(features, logits, labels).total, true, loss.trainableVariables());
+    const cost = optimizer.minimize(
+      () => loss.compute(features, logits, labels).total,
+      true,
+      loss.trainableVariables(),
+    );
     cost?.dispose();
   };
   step();
@@ -154,7 +169,10 @@ test('autodiff centers train through the network optimizer without leaking', asy
   const count = tf.memory().numTensors;
   step();
   assert.equal(tf.memory().numTensors, count, 'no tensor leak per step');
-  assert.ok(Array.from(loss.centers!.dataSync()).some((v, i) => v !== before[i]), 'the optimizer moved the centers');
+  assert.ok(
+    Array.from(loss.centers!.dataSync()).some((v, i) => v !== before[i]),
+    'the optimizer moved the centers',
+  );
   optimizer.dispose();
   loss.dispose();
   tf.dispose([features, logits, labels]);

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createLoss } from '../../src/losses/index.js';
 import { Rng } from '../../src/util/rng.js';
-import { HAND, type Points, assertClose, contrastiveCenterOracle, finiteDifferences, read2d, useBackend } from './oracle.js';
+import {
+  HAND,
+  type Points,
+  assertClose,
+  contrastiveCenterOracle,
+  finiteDifferences,
+  read2d,
+  useBackend,
+} from './oracle.js';
 
 before(async () => {
   await useBackend('cpu');
@@ -16,13 +24,32 @@ before(async () => {
 
 test("center loss: Wen et al.'s update on a hand example", () => {
   const loss = createLoss('center', { numClasses: 3, featureDim: 2, seed: 1, alpha: 0.5 });
-  loss.centers!.assign(tf.tensor2d([[0, 0], [1, 1], [2, 2]]));
-  const x = tf.tensor2d([[1, 0], [0, 1], [3, 3]]) as tf.Tensor2D;
+  loss.centers!.assign(
+    tf.tensor2d([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ]),
+  );
+  const x = tf.tensor2d([
+    [1, 0],
+    [0, 1],
+    [3, 3],
+  ]) as tf.Tensor2D;
   const y = tf.tensor1d([0, 0, 1], 'int32');
   loss.updateCenters(x, y);
   // class 0: n = 2, delta = ((0-1) + (0-0), (0-0) + (0-1)) / 3 = (-1/3, -1/3), c <- c - 0.5 delta
   // class 1: n = 1, delta = (1-3, 1-3) / 2 = (-1, -1); class 2 is absent and stays
-  assertClose(read2d(loss.centers!.clone()), [[1 / 6, 1 / 6], [1.5, 1.5], [2, 2]], 1e-6, 'centers');
+  assertClose(
+    read2d(loss.centers!.clone()),
+    [
+      [1 / 6, 1 / 6],
+      [1.5, 1.5],
+      [2, 2],
+    ],
+    1e-6,
+    'centers',
+  );
   tf.dispose([x, y]);
   loss.dispose();
 });
@@ -31,7 +58,15 @@ for (const reduction of ['mean', 'sum'] as const) {
   test(`contrastive-center (${reduction}): SGD step is c - alpha * gradient of the summed loss`, () => {
     const { features, labels, centers } = HAND;
     const [alpha, delta] = [0.3, 0.5];
-    const loss = createLoss('contrastive-center', { numClasses: 4, featureDim: 2, seed: 1, alpha, delta, reduction, centerUpdate: 'sgd' });
+    const loss = createLoss('contrastive-center', {
+      numClasses: 4,
+      featureDim: 2,
+      seed: 1,
+      alpha,
+      delta,
+      reduction,
+      centerUpdate: 'sgd',
+    });
     loss.centers!.assign(tf.tensor2d(centers));
     const x = tf.tensor2d(features) as tf.Tensor2D;
     const y = tf.tensor1d(labels, 'int32');
@@ -64,12 +99,24 @@ function normalizedOracle(x: Points, y: number[], c: Points, alpha: number, delt
 test("contrastive-center: the 'normalized' step on a hand example equals its loop form", () => {
   const { features, labels, centers } = HAND;
   const [alpha, delta] = [0.4, 0.5];
-  const loss = createLoss('contrastive-center', { numClasses: 4, featureDim: 2, seed: 1, alpha, delta, centerUpdate: 'normalized' });
+  const loss = createLoss('contrastive-center', {
+    numClasses: 4,
+    featureDim: 2,
+    seed: 1,
+    alpha,
+    delta,
+    centerUpdate: 'normalized',
+  });
   loss.centers!.assign(tf.tensor2d(centers));
   const x = tf.tensor2d(features) as tf.Tensor2D;
   const y = tf.tensor1d(labels, 'int32');
   loss.updateCenters(x, y);
-  assertClose(read2d(loss.centers!.clone()), normalizedOracle(features, labels, centers, alpha, delta), 1e-5, 'centers');
+  assertClose(
+    read2d(loss.centers!.clone()),
+    normalizedOracle(features, labels, centers, alpha, delta),
+    1e-5,
+    'centers',
+  );
   tf.dispose([x, y]);
   loss.dispose();
 });
@@ -79,7 +126,11 @@ test("contrastive-center: the 'normalized' step on a hand example equals its loo
  * a fresh batch of 32 each step, and centers from their uniform initialisation (norm ~1).
  * Center lag = mean_j ||c_j - mu_j|| / mean_j ||mu_j||, as the run summaries report it.
  */
-function centerLagAfter(lossName: string, options: Record<string, unknown>, steps: number): { before: number; after: number } {
+function centerLagAfter(
+  lossName: string,
+  options: Record<string, unknown>,
+  steps: number,
+): { before: number; after: number } {
   const [k, d, m] = [10, 8, 32];
   const rng = new Rng(7);
   const means = Array.from({ length: k }, () => {

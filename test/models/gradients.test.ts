@@ -19,7 +19,14 @@ import { softmaxCrossEntropy } from '../../src/losses/functions.js';
 
 type Grads = Map<string, Float32Array>;
 
-function gradients(name: string, weights: Float32Array[] | null, x: Float32Array, shape: number[], labels: Int32Array, training: boolean): { grads: Grads; weights: Float32Array[] } {
+function gradients(
+  name: string,
+  weights: Float32Array[] | null,
+  x: Float32Array,
+  shape: number[],
+  labels: Int32Array,
+  training: boolean,
+): { grads: Grads; weights: Float32Array[] } {
   const model = buildModel(name, { inputShape: shape.slice(1) as [number, number, number], numClasses: 10, seed: 3 });
   if (weights) model.setWeights(weights.map((w, i) => tf.tensor(w, model.weights[i].shape as number[])));
   const own = model.getWeights().map((w) => w.dataSync() as Float32Array);
@@ -27,16 +34,27 @@ function gradients(name: string, weights: Float32Array[] | null, x: Float32Array
   const { value, grads } = tf.variableGrads(() => {
     const [features, logits] = model.apply(tf.tensor(x, shape), { training }) as tf.Tensor2D[];
     // Pull on the features too, so every path to them is exercised.
-    return softmaxCrossEntropy(logits, tf.tensor1d(labels, 'int32')).add(features.square().mean().mul(0.1)) as tf.Scalar;
+    return softmaxCrossEntropy(logits, tf.tensor1d(labels, 'int32')).add(
+      features.square().mean().mul(0.1),
+    ) as tf.Scalar;
   }, variables);
   const out: Grads = new Map();
-  model.trainableWeights.forEach((w) => out.set(w.originalName, grads[(w.read() as tf.Variable).name].dataSync() as Float32Array));
+  model.trainableWeights.forEach((w) =>
+    out.set(w.originalName, grads[(w.read() as tf.Variable).name].dataSync() as Float32Array),
+  );
   tf.dispose([value, ...Object.values(grads)]);
   model.dispose();
   return { grads: out, weights: own.map((w) => Float32Array.from(w)) };
 }
 
-async function compare(backend: 'wasm' | 'wasm+onednn', name: string, x: Float32Array, shape: number[], labels: Int32Array, training = true): Promise<void> {
+async function compare(
+  backend: 'wasm' | 'wasm+onednn',
+  name: string,
+  x: Float32Array,
+  shape: number[],
+  labels: Int32Array,
+  training = true,
+): Promise<void> {
   await initBackend('cpu');
   const ref = gradients(name, null, x, shape, labels, training);
   await initBackend(backend);
@@ -60,18 +78,28 @@ const oneDnn = loadOneDnn();
 
 // Plain wasm always; wasm with oneDNN convolutions where the optional addon is built.
 for (const backend of ['wasm', 'wasm+onednn'] as const) {
-  const skip = backend === 'wasm+onednn' && oneDnn.addon === null ? `native accelerator absent: ${oneDnn.reason ?? ''}` : false;
+  const skip =
+    backend === 'wasm+onednn' && oneDnn.addon === null ? `native accelerator absent: ${oneDnn.reason ?? ''}` : false;
   for (const name of ['lenets', 'lenetspp']) {
     test(`${name}: every parameter's gradient on ${backend} matches cpu (real MNIST digits)`, { skip }, async () => {
       const n = 3;
-      const batch = makeBatch(mnist.train, Int32Array.from({ length: n }, (_, i) => i), getModelSpec(name).inputScaling, [28, 28, 1]);
+      const batch = makeBatch(
+        mnist.train,
+        Int32Array.from({ length: n }, (_, i) => i),
+        getModelSpec(name).inputScaling,
+        [28, 28, 1],
+      );
       await compare(backend, name, batch.x, [n, 28, 28, 1], batch.y);
     });
   }
 
-  test(`resnet20: every parameter's gradient on ${backend} matches cpu (CIFAR-sized input, BN in inference mode)`, { skip }, async () => {
-    const n = 2;
-    const x = Float32Array.from({ length: n * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.5);
-    await compare(backend, 'resnet20', x, [n, 32, 32, 3], Int32Array.from([3, 7]), false);
-  });
+  test(
+    `resnet20: every parameter's gradient on ${backend} matches cpu (CIFAR-sized input, BN in inference mode)`,
+    { skip },
+    async () => {
+      const n = 2;
+      const x = Float32Array.from({ length: n * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.5);
+      await compare(backend, 'resnet20', x, [n, 32, 32, 3], Int32Array.from([3, 7]), false);
+    },
+  );
 }

@@ -83,9 +83,12 @@ test('the same seed gives the same initial weights, another seed different ones'
 });
 
 test('unknown model names and bad options are user errors', () => {
-  assert.throws(() => buildModel('lenet', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 }), (e: unknown) => {
-    return e instanceof UserError && /did you mean 'lenets'/.test(e.message);
-  });
+  assert.throws(
+    () => buildModel('lenet', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 }),
+    (e: unknown) => {
+      return e instanceof UserError && /did you mean 'lenets'/.test(e.message);
+    },
+  );
   assert.throws(
     () => buildModel('lenetspp', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 }, { pool3: 4 }),
     /model.pool3 must be 2 or 3/,

@@ -9,7 +9,17 @@ import { curveRows, parseMetricsLog, trainingCurves } from '../../src/report/plo
 const LOG = [
   { type: 'step', iteration: 20, lr: 0.01, loss: 2.5, softmax: 2.0, aux: 0.5, imagesPerSecond: 100 },
   { type: 'step', iteration: 40, lr: 0.01, loss: 1.5, softmax: 1.2, aux: 0.3, imagesPerSecond: 100 },
-  { type: 'epoch', epoch: 1, iteration: 40, lr: 0.01, loss: 2.0, softmax: 1.6, aux: 0.4, testAccuracy: 91.5, seconds: 3 },
+  {
+    type: 'epoch',
+    epoch: 1,
+    iteration: 40,
+    lr: 0.01,
+    loss: 2.0,
+    softmax: 1.6,
+    aux: 0.4,
+    testAccuracy: 91.5,
+    seconds: 3,
+  },
 ]
   .map((l) => JSON.stringify(l))
   .join('\n');
@@ -21,13 +31,19 @@ test('parses step and epoch lines; a truncated last line is skipped', () => {
 });
 
 test('a bad line in the middle is a user error naming the file and line', () => {
-  assert.throws(() => parseMetricsLog(`${LOG}\nnot json\n${LOG}`, 'runs/x/metrics.jsonl'), (e) => isUserError(e) && e.message === 'runs/x/metrics.jsonl:4: not valid JSON');
+  assert.throws(
+    () => parseMetricsLog(`${LOG}\nnot json\n${LOG}`, 'runs/x/metrics.jsonl'),
+    (e) => isUserError(e) && e.message === 'runs/x/metrics.jsonl:4: not valid JSON',
+  );
   assert.throws(() => parseMetricsLog('{"type":"step","iteration":1}\n', 'm.jsonl'), /m.jsonl:1: step line without/);
 });
 
 test('rows: loss terms per step, accuracy per epoch; a zero auxiliary term (softmax) is left out', () => {
   const soft = parseMetricsLog(LOG.replaceAll(/"aux":[\d.]+/g, '"aux":0'), 'm');
-  const rows = curveRows([{ label: 'center', log: parseMetricsLog(LOG, 'm') }, { label: 'softmax', log: soft }]);
+  const rows = curveRows([
+    { label: 'center', log: parseMetricsLog(LOG, 'm') },
+    { label: 'softmax', log: soft },
+  ]);
   assert.equal(rows.loss.filter((r) => r.run === 'center').length, 6); // 2 steps x 3 terms
   assert.deepEqual([...new Set(rows.loss.filter((r) => r.run === 'softmax').map((r) => r.term))], ['total', 'softmax']);
   assert.deepEqual(rows.accuracy, [
@@ -41,6 +57,9 @@ test('renders one run, and several, with their titles', async () => {
   const one = await trainingCurves([{ label: 'center', log }]);
   assert.ok(one.svg.includes('Training curves: center') && one.svg.includes('test accuracy at each epoch end'));
   assert.equal(one.png[1], 0x50); // "P" of the PNG signature
-  const two = await trainingCurves([{ label: 'center', log }, { label: 'softmax', log }]);
+  const two = await trainingCurves([
+    { label: 'center', log },
+    { label: 'softmax', log },
+  ]);
   assert.ok(two.svg.includes('>softmax</text>') && two.svg.includes('>center</text>'));
 });

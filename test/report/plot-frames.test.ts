@@ -7,14 +7,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isUserError } from '../../src/errors.js';
-import { decodeFrame, encodeFrame, makeFrame, readFeatureFrames, writeFeatureFrame } from '../../src/report/plot-frames.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  makeFrame,
+  readFeatureFrames,
+  writeFeatureFrame,
+} from '../../src/report/plot-frames.js';
 import { animateFrames } from '../../src/report/plot-gif.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ctc-frames-'));
 
 function features(n: number, d: number, scale: number): { x: Float32Array; y: Uint8Array; c: Float32Array } {
   const y = Uint8Array.from({ length: n }, (_, i) => i % 3);
-  const x = Float32Array.from({ length: n * d }, (_, k) => scale * (y[Math.floor(k / d)] + ((k * 7919) % 13) / 26) * (k % d === 0 ? 1 : 0.5));
+  const x = Float32Array.from(
+    { length: n * d },
+    (_, k) => scale * (y[Math.floor(k / d)] + ((k * 7919) % 13) / 26) * (k % d === 0 ? 1 : 0.5),
+  );
   const c = Float32Array.from({ length: 3 * d }, (_, k) => scale * Math.floor(k / d));
   return { x, y, c };
 }
@@ -38,7 +47,10 @@ test('the hook keeps a fixed subset of at most maxPoints and projects d > 2 to 2
   writeFeatureFrame(dir, 2, x, y, c, { maxPoints: 20 });
   writeFeatureFrame(dir, 1, x, y, null, { maxPoints: 20 });
   const frames = readFeatureFrames(dir);
-  assert.deepEqual(frames.map((f) => f.epoch), [1, 2]);
+  assert.deepEqual(
+    frames.map((f) => f.epoch),
+    [1, 2],
+  );
   assert.equal(frames[1].labels.length, 20);
   assert.equal(frames[1].points.length, 40);
   assert.equal(frames[1].centers.length, 6);
@@ -50,14 +62,23 @@ test('the hook keeps a fixed subset of at most maxPoints and projects d > 2 to 2
 
 test('missing, foreign and truncated frames are user errors naming the file', () => {
   const dir = tmp();
-  assert.throws(() => readFeatureFrames(dir), (e) => isUserError(e) && /no feature frames/.test(e.message));
+  assert.throws(
+    () => readFeatureFrames(dir),
+    (e) => isUserError(e) && /no feature frames/.test(e.message),
+  );
   const { x, y, c } = features(5, 2, 1);
   const file = writeFeatureFrame(dir, 1, x, y, c);
   const bytes = fs.readFileSync(file);
   fs.writeFileSync(file, bytes.subarray(0, bytes.length - 3));
-  assert.throws(() => readFeatureFrames(dir), (e) => isUserError(e) && e.message.includes(file) && /truncated/.test(e.message));
+  assert.throws(
+    () => readFeatureFrames(dir),
+    (e) => isUserError(e) && e.message.includes(file) && /truncated/.test(e.message),
+  );
   fs.writeFileSync(file, 'not a frame, just some text');
-  assert.throws(() => readFeatureFrames(dir), (e) => isUserError(e) && /not a ctc feature frame/.test(e.message));
+  assert.throws(
+    () => readFeatureFrames(dir),
+    (e) => isUserError(e) && /not a ctc feature frame/.test(e.message),
+  );
 });
 
 test('frames become a looping GIF with one image per epoch', async () => {

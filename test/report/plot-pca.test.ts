@@ -16,7 +16,10 @@ test('recovers the leading axes of data spread along two known directions', () =
   const w = [0, 0, 0.8, -0.6];
   const m = [10, -2, 1, 5];
   const grid = Array.from({ length: 201 }, (_, i) => -3 + (6 * i) / 200);
-  const ab = grid.flatMap((a) => [[a, 1], [a, -1]]);
+  const ab = grid.flatMap((a) => [
+    [a, 1],
+    [a, -1],
+  ]);
   const n = ab.length;
   const x = new Float64Array(n * 4);
   ab.forEach(([a, b], i) => {

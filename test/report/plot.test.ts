@@ -4,7 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { featureMetrics } from '../../src/eval/feature-metrics.js';
-import { featureFigure, featureScatter, prepareScatter, squareDomain, type ScatterInput } from '../../src/report/plot.js';
+import {
+  featureFigure,
+  featureScatter,
+  prepareScatter,
+  squareDomain,
+  type ScatterInput,
+} from '../../src/report/plot.js';
 import { renderSvg, svgToPixels } from '../../src/report/plot-render.js';
 import { fmt, titleOnlySpec } from '../../src/report/plot-specs.js';
 import { subsample } from '../../src/report/subsample.js';
@@ -16,14 +22,26 @@ const NAMES = ['zero', 'one', 'two'];
 function blobs(n: number, d: number): ScatterInput {
   const rng = new Rng(3);
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
-  const at = [[0, 0], [5, 0], [0, 5]];
+  const at = [
+    [0, 0],
+    [5, 0],
+    [0, 5],
+  ];
   const features = new Float32Array(n * d);
   labels.forEach((y, i) => {
     for (let j = 0; j < d; j++) features[i * d + j] = (at[y][j] ?? 0) + rng.next() - 0.5;
   });
   const centers = new Float32Array(3 * d);
   at.forEach(([a, b], c) => centers.set([a, b], c * d));
-  return { features, labels, centers, classNames: NAMES, label: 'contrastive-center', testAccuracy: 99.17, metrics: featureMetrics(features, labels, 3) };
+  return {
+    features,
+    labels,
+    centers,
+    classNames: NAMES,
+    label: 'contrastive-center',
+    testAccuracy: 99.17,
+    metrics: featureMetrics(features, labels, 3),
+  };
 }
 
 /** Width and height from a PNG's IHDR chunk. */
@@ -85,7 +103,10 @@ test('large sets are subsampled deterministically and the subtitle says so', () 
 });
 
 test('axes cover the points with equal ranges', () => {
-  const d = squareDomain([{ x: 0, y: 10 }, { x: 4, y: 11 }]);
+  const d = squareDomain([
+    { x: 0, y: 10 },
+    { x: 4, y: 11 },
+  ]);
   assert.equal(d.x[1] - d.x[0], d.y[1] - d.y[0]);
   assert.ok(d.x[0] < 0 && d.x[1] > 4 && d.y[0] < 10 && d.y[1] > 11);
 });
@@ -93,7 +114,12 @@ test('axes cover the points with equal ranges', () => {
 test('several runs go side by side with one legend', async () => {
   const soft = { ...blobs(60, 2), label: 'softmax', centers: null };
   const { svg } = await featureFigure([soft, blobs(60, 2)], 'MNIST test features');
-  for (const t of ['MNIST test features', 'each panel on its own scale', 'softmax: test accuracy', 'contrastive-center: test accuracy']) {
+  for (const t of [
+    'MNIST test features',
+    'each panel on its own scale',
+    'softmax: test accuracy',
+    'contrastive-center: test accuracy',
+  ]) {
     assert.ok(svg.includes(t), t);
   }
   assert.equal(svg.split('>one</text>').length - 1, 1, 'one shared legend');

@@ -18,7 +18,10 @@ const run = (loss: string, seed: number, acc: number): RunRecord => ({
 
 test('rows group seeds, compute mean ± sample std and the delta to the paper', () => {
   const rows = accuracyRows([run('contrastive-center', 1, 99.0), run('softmax', 1, 98.0), run('softmax', 2, 99.0)]);
-  assert.deepEqual(rows.map((r) => r.loss), ['softmax', 'contrastive-center']);
+  assert.deepEqual(
+    rows.map((r) => r.loss),
+    ['softmax', 'contrastive-center'],
+  );
   const soft = rows[0];
   assert.equal(soft.n, 2);
   assert.equal(soft.mean, 98.5);
@@ -28,8 +31,14 @@ test('rows group seeds, compute mean ± sample std and the delta to the paper', 
   assert.equal(rows[1].std, null);
   const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows });
   // 95% CI: t(0.975, 1) = 12.706, s / sqrt(2) = 0.5 -> ± 6.35
-  assert.match(md, /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 98\.8 \| 98\.50 ± 0\.71 \| 2 \| 92\.15 – 104\.85 \| -0\.30 \| — \|/);
-  assert.match(md, /\| contrastive-center \| 468 it x 128 on 60000 \| 99\.17 \| 99\.00 \| 1 \| — \| -0\.17 \| \+1\.00 \| — \| too few seeds \|/);
+  assert.match(
+    md,
+    /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 98\.8 \| 98\.50 ± 0\.71 \| 2 \| 92\.15 – 104\.85 \| -0\.30 \| — \|/,
+  );
+  assert.match(
+    md,
+    /\| contrastive-center \| 468 it x 128 on 60000 \| 99\.17 \| 99\.00 \| 1 \| — \| -0\.17 \| \+1\.00 \| — \| too few seeds \|/,
+  );
   assert.equal(toCsv({ generatedAt: 'now', commit: 'abc', rows }).trim().split('\n').length, 3);
 });
 
@@ -37,17 +46,25 @@ test('regressions: beyond tolerance or missing rows', () => {
   const base = accuracyRows([run('softmax', 1, 98.0), run('center', 1, 98.5)]);
   assert.deepEqual(findRegressions(base, accuracyRows([run('softmax', 1, 97.6), run('center', 1, 99)]), 0.5), []);
   const r = findRegressions(base, accuracyRows([run('softmax', 1, 97.4)]), 0.5);
-  assert.deepEqual(r.map((x) => [x.key, x.current]), [
-    ['mnist/lenetspp/softmax [468 it x 128 on 60000]', 97.4],
-    ['mnist/lenetspp/center [468 it x 128 on 60000]', null],
-  ]);
+  assert.deepEqual(
+    r.map((x) => [x.key, x.current]),
+    [
+      ['mnist/lenetspp/softmax [468 it x 128 on 60000]', 97.4],
+      ['mnist/lenetspp/center [468 it x 128 on 60000]', null],
+    ],
+  );
 });
 
 test('paired comparison with softmax uses the seeds both rows have, and budgets never mix', () => {
   const other = { ...run('softmax', 1, 50), iterations: 10 };
   const rows = accuracyRows([
-    run('softmax', 1, 98.0), run('softmax', 2, 98.2), run('softmax', 3, 98.1),
-    run('center', 1, 98.3), run('center', 2, 98.6), run('center', 3, 98.5), run('center', 4, 90),
+    run('softmax', 1, 98.0),
+    run('softmax', 2, 98.2),
+    run('softmax', 3, 98.1),
+    run('center', 1, 98.3),
+    run('center', 2, 98.6),
+    run('center', 3, 98.5),
+    run('center', 4, 90),
     other,
   ]);
   assert.equal(rows.length, 3);
@@ -61,9 +78,15 @@ test('paired comparison with softmax uses the seeds both rows have, and budgets 
 });
 
 test('loss settings that differ from the defaults label the row and keep it apart', () => {
-  const sum = { ...run('contrastive-center', 1, 95), loss: { name: 'contrastive-center', lambda: 1, reduction: 'sum', centerUpdate: 'normalized' } };
+  const sum = {
+    ...run('contrastive-center', 1, 95),
+    loss: { name: 'contrastive-center', lambda: 1, reduction: 'sum', centerUpdate: 'normalized' },
+  };
   const rows = accuracyRows([run('softmax', 1, 98), run('contrastive-center', 1, 97), sum]);
-  assert.deepEqual(rows.map((r) => r.loss), ['softmax', 'contrastive-center', 'contrastive-center [reduction=sum]']);
+  assert.deepEqual(
+    rows.map((r) => r.loss),
+    ['softmax', 'contrastive-center', 'contrastive-center [reduction=sum]'],
+  );
   assert.equal(rows[2].paper, 99.17);
   assert.equal(rows[2].vsSoftmax?.meanDiff, -3);
 });
@@ -80,11 +103,17 @@ test('a second table shows the feature metrics averaged over the seeds that have
   assert.equal(rows[1].features, null);
   const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows });
   assert.match(md, /## Feature compactness and separation/);
-  assert.match(md, /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 2 \| 0\.300 \(0\.200\) \| 4\.00 \(4\.00\) \| 1\.50 \(1\.50\) \| 90\.00 \(90\.00\) \|/);
+  assert.match(
+    md,
+    /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 2 \| 0\.300 \(0\.200\) \| 4\.00 \(4\.00\) \| 1\.50 \(1\.50\) \| 90\.00 \(90\.00\) \|/,
+  );
 });
 
 test('alpha and the center rule label a row when they differ from the defaults of their rule', () => {
-  const ctc = (loss: Record<string, unknown>) => ({ ...run('contrastive-center', 1, 97), loss: { name: 'contrastive-center', ...loss } });
+  const ctc = (loss: Record<string, unknown>) => ({
+    ...run('contrastive-center', 1, 97),
+    loss: { name: 'contrastive-center', ...loss },
+  });
   const labels = accuracyRows([
     ctc({ centerUpdate: 'normalized', alpha: 0.5 }),
     ctc({ centerUpdate: 'normalized', alpha: 1 }),
@@ -115,8 +144,14 @@ test('rows with validation accuracy get a table ranked by it, with the center la
     withVal({ name: 'center' }, 1, 98, 97, 0.1),
   ]);
   const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows });
-  const ranked = md.split('## Ranked by validation accuracy')[1].split('\n').filter((l) => /^\| \d/.test(l));
-  assert.deepEqual(ranked.map((l) => l.split(' | ')[3]), ['contrastive-center [lambda=3]', 'center', 'softmax']);
+  const ranked = md
+    .split('## Ranked by validation accuracy')[1]
+    .split('\n')
+    .filter((l) => /^\| \d/.test(l));
+  assert.deepEqual(
+    ranked.map((l) => l.split(' | ')[3]),
+    ['contrastive-center [lambda=3]', 'center', 'softmax'],
+  );
   assert.match(ranked[0], /\| 98\.60 ± 0\.14 \| 2 \| 98\.00 ± 0\.00 \| 0\.300 \|$/);
   assert.match(ranked[2], /\| — \|$/);
 });

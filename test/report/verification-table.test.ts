@@ -26,13 +26,36 @@ const run = (loss: string, seed: number, verified: number | null): RunRecord => 
   backend: { name: 'wasm' },
   ...(verified === null
     ? {}
-    : { verification: { mode: 'held-out classes 7, 8, 9 of the mnist test set, seed 1', similarity: 'cosine', folds: 10, pairs: 6000, accuracy: { mean: verified }, auc: verified / 100 } }),
+    : {
+        verification: {
+          mode: 'held-out classes 7, 8, 9 of the mnist test set, seed 1',
+          similarity: 'cosine',
+          folds: 10,
+          pairs: 6000,
+          accuracy: { mean: verified },
+          auc: verified / 100,
+        },
+      }),
 });
 
 test('verification rows: grouped per loss, mean over seeds, paired against softmax on the same seeds', () => {
-  const runs = [run('softmax', 1, 90), run('softmax', 2, 91), run('softmax', 3, 92), run('center', 1, 93), run('center', 2, 94.5), run('center', 3, 95.5), run('contrastive-center', 1, null)];
+  const runs = [
+    run('softmax', 1, 90),
+    run('softmax', 2, 91),
+    run('softmax', 3, 92),
+    run('center', 1, 93),
+    run('center', 2, 94.5),
+    run('center', 3, 95.5),
+    run('contrastive-center', 1, null),
+  ];
   const rows = verificationRowsOf(runs);
-  assert.deepEqual(rows.map((r) => [r.loss, r.n]), [['softmax', 3], ['center', 3]]);
+  assert.deepEqual(
+    rows.map((r) => [r.loss, r.n]),
+    [
+      ['softmax', 3],
+      ['center', 3],
+    ],
+  );
   assert.equal(rows[0].dataset, 'mnist [0-6]');
   assert.equal(rows[1].mean, 94.33333333333333);
   assert.equal(rows[1].pairs, 'held-out classes 7, 8, 9 of the mnist test set, seed 1 (cosine, 10 folds of 600)');
@@ -44,7 +67,10 @@ test('verification rows: grouped per loss, mean over seeds, paired against softm
   const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows: accuracy, verification: rows });
   assert.match(md, /## Verification/);
   assert.match(md, /98\.68 \(contrastive-center loss, faces, ~0\.49 M training images\)/);
-  assert.match(md, /\| mnist \[0-6\] \| lenetspp \| center \| 300 it x 64 on 41935 \| held-out .* \| 94\.33 ± 1\.26 \| 3 \| .* \| \+3\.33 \| 0\.00\d \| better \|/);
+  assert.match(
+    md,
+    /\| mnist \[0-6\] \| lenetspp \| center \| 300 it x 64 on 41935 \| held-out .* \| 94\.33 ± 1\.26 \| 3 \| .* \| \+3\.33 \| 0\.00\d \| better \|/,
+  );
 });
 
 test('dataset labels name the kept classes', () => {
@@ -64,7 +90,10 @@ test('writeTables reads verification.json beside a run; a damaged one is one lin
     assert.equal(table.verification?.[0].mean, 88);
     assert.match(fs.readFileSync(path.join(root, 'out', 'accuracy.md'), 'utf8'), /## Verification/);
     fs.writeFileSync(path.join(dir, 'verification', 'verification.json'), '{"accuracy": ');
-    assert.throws(() => writeTables([root], path.join(root, 'out'), undefined, true), (e: unknown) => e instanceof UserError && /verification\.json: not valid JSON$/.test(e.message));
+    assert.throws(
+      () => writeTables([root], path.join(root, 'out'), undefined, true),
+      (e: unknown) => e instanceof UserError && /verification\.json: not valid JSON$/.test(e.message),
+    );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

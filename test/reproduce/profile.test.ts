@@ -10,7 +10,15 @@ test('the shipped profiles load and expand into runs', () => {
   assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'heldout', 'paper', 'paper-mnist']);
   const ci = planRuns(loadProfile('ci'));
   assert.equal(ci.length, 4);
-  assert.deepEqual(ci.map((r) => r.folder), ['mnist-lenets-softmax', 'mnist-lenets-center', 'mnist-lenets-contrastive-center', 'mnist-lenets-contrastive-center-sum']);
+  assert.deepEqual(
+    ci.map((r) => r.folder),
+    [
+      'mnist-lenets-softmax',
+      'mnist-lenets-center',
+      'mnist-lenets-contrastive-center',
+      'mnist-lenets-contrastive-center-sum',
+    ],
+  );
   assert.deepEqual(ci[0].sets, ['dataset.trainLimit=10000', 'train.epochs=1', 'train.batchSize=32', 'seed=1']);
   const cpu = planRuns(loadProfile('cpu'), [4, 5]);
   assert.equal(cpu.length, 10 * 2); // nine paper cells and the contrastive-center "sum" variant

@@ -27,12 +27,20 @@ groups:
   const r = ctc(args, dir);
   assert.equal(r.code, 0, r.stderr);
   assert.equal((r.stderr.match(/verify --heldout .*: done/g) ?? []).length, 2, r.stderr);
-  const v = JSON.parse(fs.readFileSync(path.join(dir, 'runs/mnist-lenets-center-heldout/seed-1/verification/verification.json'), 'utf8'));
+  const v = JSON.parse(
+    fs.readFileSync(path.join(dir, 'runs/mnist-lenets-center-heldout/seed-1/verification/verification.json'), 'utf8'),
+  );
   assert.deepEqual(v.heldOutClasses, [7, 8, 9]);
   const table = JSON.parse(fs.readFileSync(path.join(dir, 'results/accuracy.json'), 'utf8'));
-  assert.deepEqual(table.verification.map((row: { loss: string }) => row.loss.split(' ')[0]), ['softmax', 'center']);
+  assert.deepEqual(
+    table.verification.map((row: { loss: string }) => row.loss.split(' ')[0]),
+    ['softmax', 'center'],
+  );
   assert.equal(table.rows[0].dataset, 'mnist [0-6]');
-  assert.match(fs.readFileSync(path.join(dir, 'results/accuracy.md'), 'utf8'), /## Verification[^]*\| mnist \[0-6\] \| lenets \| center \[lambda=0\.003, alpha=0\.1\] \|/);
+  assert.match(
+    fs.readFileSync(path.join(dir, 'results/accuracy.md'), 'utf8'),
+    /## Verification[^]*\| mnist \[0-6\] \| lenets \| center \[lambda=0\.003, alpha=0\.1\] \|/,
+  );
   const again = ctc(args, dir);
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /verify --heldout/, 'runs already verified are not verified again');

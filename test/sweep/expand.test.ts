@@ -22,15 +22,28 @@ const plan = (text: string, name = 's.yaml') => expandSweep(loadSweep(write(name
 const BASE = 'config: mnist-lenets-softmax.yaml\nset: {dataset.trainLimit: 256, train.epochs: 2}\n';
 
 test('the shipped sweeps load and expand', () => {
-  const tuning = ['tune-lenets-center', 'tune-lenets-ctc', 'tune-lenets-ctc-sgd', 'tune-lenetspp-center', 'tune-lenetspp-ctc', 'tune-resnet20-ctc'];
+  const tuning = [
+    'tune-lenets-center',
+    'tune-lenets-ctc',
+    'tune-lenets-ctc-sgd',
+    'tune-lenetspp-center',
+    'tune-lenetspp-ctc',
+    'tune-resnet20-ctc',
+  ];
   assert.deepEqual(listSweeps().sort(), ['lambda', 'tiny', ...tuning]);
   for (const name of tuning) {
     const jobs = expandSweep(loadSweep(name)).jobs;
-    assert.ok(jobs.length > 0 && jobs.every((j) => j.config.dataset.validation !== undefined), `${name}: every job holds out a validation split`);
+    assert.ok(
+      jobs.length > 0 && jobs.every((j) => j.config.dataset.validation !== undefined),
+      `${name}: every job holds out a validation split`,
+    );
   }
   const tiny = expandSweep(loadSweep('tiny'));
   assert.equal(tiny.spec.backend, 'wasm');
-  assert.deepEqual(tiny.jobs.map((j) => j.label), ['loss.name=softmax seed=1', 'loss.name=center seed=1']);
+  assert.deepEqual(
+    tiny.jobs.map((j) => j.label),
+    ['loss.name=softmax seed=1', 'loss.name=center seed=1'],
+  );
   assert.ok(tiny.jobs.every((j) => /^tiny\/[0-9a-f]{12}$/.test(j.runDir) && j.runDir.endsWith(j.id)));
   assert.equal(tiny.jobs[1].config.loss.name, 'center');
   assert.equal(tiny.jobs[1].config.train.epochs, 2);
@@ -57,11 +70,24 @@ test('axes multiply, exclude removes, include adds, and equal configs run once',
 
 test('run ids: deterministic, independent of key order, and a function of the resolved config', () => {
   const a = plan(`${BASE}axes: {seed: [1, 2], loss.name: [softmax]}\n`, 'a.yaml');
-  const b = plan(`name: a\nset: {train.epochs: 2, dataset.trainLimit: 256}\naxes: {seed: [1, 2], loss.name: [softmax]}\nconfig: mnist-lenets-softmax.yaml\n`, 'b.yaml');
-  assert.deepEqual(a.jobs.map((j) => j.id), b.jobs.map((j) => j.id));
+  const b = plan(
+    `name: a\nset: {train.epochs: 2, dataset.trainLimit: 256}\naxes: {seed: [1, 2], loss.name: [softmax]}\nconfig: mnist-lenets-softmax.yaml\n`,
+    'b.yaml',
+  );
+  assert.deepEqual(
+    a.jobs.map((j) => j.id),
+    b.jobs.map((j) => j.id),
+  );
   assert.notEqual(a.jobs[0].id, a.jobs[1].id, 'the seed is part of the config');
-  const c = plan(`name: a\nconfig: mnist-lenets-softmax.yaml\nset: {dataset.trainLimit: 256, train.epochs: 2, train.lr: 0.01}\naxes: {seed: [1, 2], loss.name: [softmax]}\n`, 'c.yaml');
-  assert.deepEqual(c.jobs.map((j) => j.id), a.jobs.map((j) => j.id), 'spelling out a value the config already has changes nothing');
+  const c = plan(
+    `name: a\nconfig: mnist-lenets-softmax.yaml\nset: {dataset.trainLimit: 256, train.epochs: 2, train.lr: 0.01}\naxes: {seed: [1, 2], loss.name: [softmax]}\n`,
+    'c.yaml',
+  );
+  assert.deepEqual(
+    c.jobs.map((j) => j.id),
+    a.jobs.map((j) => j.id),
+    'spelling out a value the config already has changes nothing',
+  );
   for (const job of a.jobs) {
     // What a worker trains from (the job's YAML) resolves to the same config, hence the same id.
     const again = parseConfig(jobYaml(job.config), 'job.yaml').config;
@@ -74,13 +100,16 @@ test('run ids: deterministic, independent of key order, and a function of the re
 test('sweep file errors are one line naming the file and the key', () => {
   const fails = (text: string, pattern: RegExp) => {
     const file = write('bad.yaml', text);
-    assert.throws(() => expandSweep(loadSweep(file)), (err: unknown) => {
-      assert.ok(err instanceof UserError, String(err));
-      assert.ok(!err.message.includes('\n'), err.message);
-      assert.ok(err.message.startsWith(file), err.message);
-      assert.match(err.message, pattern);
-      return true;
-    });
+    assert.throws(
+      () => expandSweep(loadSweep(file)),
+      (err: unknown) => {
+        assert.ok(err instanceof UserError, String(err));
+        assert.ok(!err.message.includes('\n'), err.message);
+        assert.ok(err.message.startsWith(file), err.message);
+        assert.match(err.message, pattern);
+        return true;
+      },
+    );
   };
   fails(`${BASE}axess: {seed: [1]}\n`, /axess: unknown key \(did you mean 'axes'\?\)/);
   fails(`${BASE}axes: {seed: []}\n`, /axes\.seed: expected a non-empty list/);
@@ -91,7 +120,10 @@ test('sweep file errors are one line naming the file and the key', () => {
   fails(`config: no-such.yaml\n`, /config: no such file 'no-such.yaml'/);
   fails(`${BASE}axes: {seed: [1]}\nexclude: [{seed: 1}]\n`, /exclude leaves no job/);
   // Every job's config is validated before anything runs, and the failing job is named.
-  fails(`${BASE}axes: {loss.name: [softmax, centre]}\n`, /job 2 \(loss\.name=centre\): --set loss\.name=centre: loss\.name: unknown loss 'centre' \(did you mean 'center'\?\)/);
+  fails(
+    `${BASE}axes: {loss.name: [softmax, centre]}\n`,
+    /job 2 \(loss\.name=centre\): --set loss\.name=centre: loss\.name: unknown loss 'centre' \(did you mean 'center'\?\)/,
+  );
   fails(`${BASE}axes: {train.lr: [0.1, -1]}\n`, /job 2 \(train\.lr=-1\): --set train\.lr=-1: train\.lr/);
   assert.throws(() => loadSweep('tiyn'), /no such sweep file 'tiyn' \(did you mean 'tiny'\?\)/);
 });

@@ -9,7 +9,12 @@ function dataset(): Dataset {
   const images = Uint8Array.from({ length: count * 4 * 4 * 3 }, (_, i) => (i * 37) % 256);
   const split = { images, labels: Uint8Array.from([0, 1, 2, 3]), count };
   return {
-    name: 'toy', imageShape: [4, 4, 3], numClasses: 4, classNames: ['a', 'b', 'c', 'd'], train: split, test: split,
+    name: 'toy',
+    imageShape: [4, 4, 3],
+    numClasses: 4,
+    classNames: ['a', 'b', 'c', 'd'],
+    train: split,
+    test: split,
     identity: { name: 'toy', source: 'test', files: [], trainSize: count, testSize: count },
   };
 }

@@ -26,27 +26,33 @@ test('a lock held by a live process is refused, naming the process', async () =>
   }
 });
 
-test('a lock left by a zombie (exited, not yet reaped) is taken over', { skip: process.platform !== 'linux' ? '/proc is Linux-only' : false }, async () => {
-  // A zombie made without racing the clock: the shell starts a child, then becomes `sleep`
-  // (which never reaps). Only once the exec has happened is the child killed, so nobody reaps it.
-  const parent = spawn('sh', ['-c', 'sleep 1000 & echo $!; exec sleep 1000']);
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; !ok(); i++) {
-      if (i > 1000) assert.fail(`the test needs ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
+test(
+  'a lock left by a zombie (exited, not yet reaped) is taken over',
+  { skip: process.platform !== 'linux' ? '/proc is Linux-only' : false },
+  async () => {
+    // A zombie made without racing the clock: the shell starts a child, then becomes `sleep`
+    // (which never reaps). Only once the exec has happened is the child killed, so nobody reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 1000 & echo $!; exec sleep 1000']);
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; !ok(); i++) {
+        if (i > 1000) assert.fail(`the test needs ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      const pid = Number(
+        await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))),
+      );
+      const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
+      await until('the shell to exec sleep', () => read(`/proc/${parent.pid}/comm`).trim() === 'sleep');
+      process.kill(pid, 'SIGKILL');
+      await until('a zombie', () => /\) Z /.test(read(`/proc/${pid}/stat`)));
+      const paths = runDirWithLock(pid);
+      const release = lockRunDir(paths);
+      assert.equal(fs.readFileSync(paths.lock, 'utf8').trim(), String(process.pid));
+      release();
+    } finally {
+      parent.kill();
     }
-  };
-  try {
-    const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))));
-    const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
-    await until('the shell to exec sleep', () => read(`/proc/${parent.pid}/comm`).trim() === 'sleep');
-    process.kill(pid, 'SIGKILL');
-    await until('a zombie', () => /\) Z /.test(read(`/proc/${pid}/stat`)));
-    const paths = runDirWithLock(pid);
-    const release = lockRunDir(paths);
-    assert.equal(fs.readFileSync(paths.lock, 'utf8').trim(), String(process.pid));
-    release();
-  } finally {
-    parent.kill();
-  }
-});
+  },
+);

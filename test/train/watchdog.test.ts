@@ -13,7 +13,11 @@ const RUN = { lossName: 'contrastive-center', hasCenters: true, numClasses: 10, 
 
 /** Two classes of 2-D features at (+-20, 0); centers at `c0` and `c1`. */
 function batch(c0: number, c1: number) {
-  return { features: Float32Array.from([20, 0, 21, 0, -20, 0, -21, 0]), labels: [0, 0, 1, 1], centers: Float32Array.from([c0, 0, c1, 0, ...new Array(16).fill(0)]) };
+  return {
+    features: Float32Array.from([20, 0, 21, 0, -20, 0, -21, 0]),
+    labels: [0, 0, 1, 1],
+    centers: Float32Array.from([c0, 0, c1, 0, ...new Array(16).fill(0)]),
+  };
 }
 
 test('watchdog: an aux term at its chance value and centers that stay put are both reported, once', () => {
@@ -48,16 +52,36 @@ test('watchdog: no check for runs without centers or shorter than 100 iterations
   assert.equal(new Watchdog({ ...RUN, totalIterations: 99 }, newWatchdogState()).checkAt, 0);
   assert.equal(new Watchdog({ ...RUN, totalIterations: 150 }, newWatchdogState()).checkAt, 150);
   assert.equal(new Watchdog({ ...RUN, lossName: 'center' }, newWatchdogState()).chance(), null);
-  assert.ok(Math.abs((new Watchdog({ ...RUN, auxScale: 32 }, newWatchdogState()).chance() as number) - (32 * 0.5) / 9) < 1e-12);
+  assert.ok(
+    Math.abs((new Watchdog({ ...RUN, auxScale: 32 }, newWatchdogState()).chance() as number) - (32 * 0.5) / 9) < 1e-12,
+  );
 });
 
 test('a run whose centers cannot move warns on stderr, in the log and in the summary', () => {
   const dir = tempDir('ctc-watchdog-');
   const out = path.join(dir, 'run');
   const r = ctc(
-    ['train', '--config', 'mnist-lenets-contrastive-center.yaml', '--backend', 'wasm', '--out', out,
-      '--set', 'dataset.trainLimit=3200', '--set', 'dataset.testLimit=500', '--set', 'train.iterations=100', '--set', 'train.batchSize=32',
-      '--set', 'loss.centerUpdate=sgd', '--set', 'loss.alpha=1e-9'],
+    [
+      'train',
+      '--config',
+      'mnist-lenets-contrastive-center.yaml',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--set',
+      'dataset.trainLimit=3200',
+      '--set',
+      'dataset.testLimit=500',
+      '--set',
+      'train.iterations=100',
+      '--set',
+      'train.batchSize=32',
+      '--set',
+      'loss.centerUpdate=sgd',
+      '--set',
+      'loss.alpha=1e-9',
+    ],
     dir,
   );
   assert.equal(r.code, 0, r.stderr);

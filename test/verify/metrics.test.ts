@@ -4,7 +4,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
-import { accuracyAt, bestThreshold, cosine, foldAccuracies, rocAuc, rocCurve, tarAtFar, type Scored } from '../../src/verify/metrics.js';
+import {
+  accuracyAt,
+  bestThreshold,
+  cosine,
+  foldAccuracies,
+  rocAuc,
+  rocCurve,
+  tarAtFar,
+  type Scored,
+} from '../../src/verify/metrics.js';
 import { heldOutPairs, parsePairs } from '../../src/verify/pairs.js';
 
 test('an LFW pairs file parses into folds of matched then mismatched pairs; bad lines name the file and line', () => {
@@ -14,7 +23,11 @@ test('an LFW pairs file parses into folds of matched then mismatched pairs; bad 
   assert.deepEqual(p.folds[0][0], { a: { name: 'Ann', index: 1 }, b: { name: 'Ann', index: 2 }, same: true, line: 2 });
   assert.deepEqual(p.folds[1][1], { a: { name: 'Ed', index: 1 }, b: { name: 'Fay', index: 1 }, same: false, line: 5 });
   assert.equal(parsePairs('1\nAnn\t1\t2\nBob\t1\tCy\t3\n', 'one.txt').folds.length, 1, 'a single count is one fold');
-  const fails = (t: string, re: RegExp) => assert.throws(() => parsePairs(t, 'p.txt'), (e: unknown) => e instanceof UserError && re.test(e.message));
+  const fails = (t: string, re: RegExp) =>
+    assert.throws(
+      () => parsePairs(t, 'p.txt'),
+      (e: unknown) => e instanceof UserError && re.test(e.message),
+    );
   fails('x\n', /p\.txt:1: expected 'FOLDS<TAB>N'/);
   fails('1\t1\nAnn\t1\t2\n', /need 3 lines, found 2/);
   fails('1\t1\nAnn\t1\nBob\t1\tCy\t3\n', /p\.txt:2: a matched pair is/);

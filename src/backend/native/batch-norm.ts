@@ -27,7 +27,19 @@ function batchNormTrain({ inputs, backend, attrs }: KernelArgs): Info[] {
   const channels = x.shape[x.shape.length - 1];
   const y = output(backend, x.shape);
   const [mean, variance, nextMean, nextVariance] = [0, 1, 2, 3].map(() => output(backend, [channels]));
-  const [xs, gs, bs, ys, ms, vs, mm, mv, nm, nv] = f32s(backend, x, gamma, beta, y, mean, variance, movingMean, movingVariance, nextMean, nextVariance);
+  const [xs, gs, bs, ys, ms, vs, mm, mv, nm, nv] = f32s(
+    backend,
+    x,
+    gamma,
+    beta,
+    y,
+    mean,
+    variance,
+    movingMean,
+    movingVariance,
+    nextMean,
+    nextVariance,
+  );
   addon.batchNormForward(normDims(x), xs, gs, bs, attrs.epsilon as number, ys, ms, vs);
   const fr = Math.fround;
   const keep = fr(1 - (attrs.momentum as number));
@@ -53,7 +65,11 @@ function batchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): Info[] {
 
 export const NATIVE_BATCH_NORM_KERNELS: tf.KernelConfig[] = [
   { kernelName: 'CtcBatchNormTrain', backendName: 'wasm', kernelFunc: batchNormTrain as unknown as tf.KernelFunc },
-  { kernelName: 'CtcBatchNormTrainGrad', backendName: 'wasm', kernelFunc: batchNormTrainGrad as unknown as tf.KernelFunc },
+  {
+    kernelName: 'CtcBatchNormTrainGrad',
+    backendName: 'wasm',
+    kernelFunc: batchNormTrainGrad as unknown as tf.KernelFunc,
+  },
 ];
 
 /**
@@ -71,7 +87,9 @@ export function batchNormTraining(
   let updated: tf.Tensor[] = [];
   const forward = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const inputs = { x: xi, gamma: g, beta: b, movingMean: moving.mean, movingVariance: moving.variance };
-    const [y, mean, variance, movingMean, movingVariance] = tf.engine().runKernel('CtcBatchNormTrain', inputs, { epsilon, momentum: moving.momentum }) as tf.Tensor[];
+    const [y, mean, variance, movingMean, movingVariance] = tf
+      .engine()
+      .runKernel('CtcBatchNormTrain', inputs, { epsilon, momentum: moving.momentum }) as tf.Tensor[];
     save([xi, g, mean, variance]);
     // customGrad runs this inside a tidy that keeps only `value`: keep the statistics past it.
     updated = [tf.keep(movingMean), tf.keep(movingVariance)];
@@ -79,7 +97,13 @@ export function batchNormTraining(
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sx, sg, sm, sv] = saved;
-        return tf.engine().runKernel('CtcBatchNormTrainGrad', { x: sx, dy: dy as tf.Tensor, gamma: sg, mean: sm, variance: sv }, { epsilon }) as tf.Tensor[];
+        return tf
+          .engine()
+          .runKernel(
+            'CtcBatchNormTrainGrad',
+            { x: sx, dy: dy as tf.Tensor, gamma: sg, mean: sm, variance: sv },
+            { epsilon },
+          ) as tf.Tensor[];
       },
     };
   };
@@ -102,7 +126,11 @@ interface BatchNormLayer {
   movingVariance: LayerVariableLike;
 }
 
-type Call = (this: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+type Call = (
+  this: BatchNormLayer,
+  inputs: tf.Tensor | tf.Tensor[],
+  kwargs: Record<string, unknown>,
+) => tf.Tensor | tf.Tensor[];
 
 let wrapped = false;
 
@@ -115,12 +143,24 @@ export function installNativeBatchNorm(): void {
   proto.call = function call(this: BatchNormLayer, inputs, kwargs) {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const lastAxis = this.axis === -1 || this.axis === x.rank - 1;
-    const usable = kwargs?.training === true && lastAxis && this.gamma !== undefined && this.beta !== undefined &&
-      x.dtype === 'float32' && tf.getBackend() === 'wasm' && nativeConvolutions() !== null;
+    const usable =
+      kwargs?.training === true &&
+      lastAxis &&
+      this.gamma !== undefined &&
+      this.beta !== undefined &&
+      x.dtype === 'float32' &&
+      tf.getBackend() === 'wasm' &&
+      nativeConvolutions() !== null;
     if (!usable) return original.call(this, inputs, kwargs);
     return tf.tidy(() => {
       const moving = { mean: this.movingMean.read(), variance: this.movingVariance.read(), momentum: this.momentum };
-      const { y, movingMean, movingVariance } = batchNormTraining(x, this.gamma!.read() as tf.Tensor1D, this.beta!.read() as tf.Tensor1D, moving, this.epsilon);
+      const { y, movingMean, movingVariance } = batchNormTraining(
+        x,
+        this.gamma!.read() as tf.Tensor1D,
+        this.beta!.read() as tf.Tensor1D,
+        moving,
+        this.epsilon,
+      );
       this.movingMean.write(movingMean);
       this.movingVariance.write(movingVariance);
       tf.dispose([movingMean, movingVariance]);

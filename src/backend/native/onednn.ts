@@ -17,11 +17,27 @@ import { f32s, output, runStock, type Info, type KernelArgs } from '../wasm/heap
  * padBottom, padRight; activations are NHWC, filters HWIO, all float32.
  */
 export interface OneDnnAddon {
-  forward(geometry: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array): void;
+  forward(
+    geometry: Int32Array,
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    relu: boolean,
+    y: Float32Array,
+  ): void;
   backwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   backwardWeights(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** dims: m, k, n; a is [m, k] (stored [k, m] when transposeA), b [k, n] (stored [n, k] when transposeB). */
-  matMul(dims: Int32Array, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, relu: boolean, c: Float32Array): void;
+  matMul(
+    dims: Int32Array,
+    transposeA: boolean,
+    transposeB: boolean,
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    relu: boolean,
+    c: Float32Array,
+  ): void;
   maxPoolGrad2x2(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** dims: n, h, w, c, oh, ow, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
@@ -29,9 +45,36 @@ export interface OneDnnAddon {
   subsamplePad(dims: Int32Array, x: Float32Array, y: Float32Array): void;
   subsamplePadGrad(dims: Int32Array, dy: Float32Array, dx: Float32Array): void;
   preluForward(dims: Int32Array, x: Float32Array, alpha: Float32Array, y: Float32Array): void;
-  preluBackward(dims: Int32Array, x: Float32Array, alpha: Float32Array, dy: Float32Array, dx: Float32Array, dalpha: Float32Array): void;
-  batchNormForward(dims: Int32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
-  batchNormBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, epsilon: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  preluBackward(
+    dims: Int32Array,
+    x: Float32Array,
+    alpha: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dalpha: Float32Array,
+  ): void;
+  batchNormForward(
+    dims: Int32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    epsilon: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
+  batchNormBackward(
+    dims: Int32Array,
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    epsilon: number,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): void;
   columnSums(dims: Int32Array, x: Float32Array, sums: Float64Array): void;
   relu(x: Float32Array, y: Float32Array): void;
   reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
@@ -92,19 +135,42 @@ export function geometryOf(info: tf.backend_util.Conv2DInfo): Int32Array | null 
   const { padInfo: p } = info;
   const fits = (inSize: number, k: number, d: number, s: number, before: number, after: number, out: number) =>
     Math.floor((inSize + before + after - ((k - 1) * d + 1)) / s) + 1 === out && before >= 0 && after >= 0;
-  if (!fits(info.inHeight, info.filterHeight, info.dilationHeight, info.strideHeight, p.top, p.bottom, info.outHeight)) return null;
-  if (!fits(info.inWidth, info.filterWidth, info.dilationWidth, info.strideWidth, p.left, p.right, info.outWidth)) return null;
+  if (!fits(info.inHeight, info.filterHeight, info.dilationHeight, info.strideHeight, p.top, p.bottom, info.outHeight))
+    return null;
+  if (!fits(info.inWidth, info.filterWidth, info.dilationWidth, info.strideWidth, p.left, p.right, info.outWidth))
+    return null;
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    p.top, p.left, p.bottom, p.right,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
   ]);
 }
 
 /** y = conv(x, filter) (+ bias, relu) in oneDNN; the output tensor is allocated first, then views taken. */
-export function nativeForward(addon: OneDnnAddon, backend: BackendWasm, geometry: Int32Array, info: tf.backend_util.Conv2DInfo,
-  x: Info, filter: Info, bias: Info | undefined, relu: boolean): Info {
+export function nativeForward(
+  addon: OneDnnAddon,
+  backend: BackendWasm,
+  geometry: Int32Array,
+  info: tf.backend_util.Conv2DInfo,
+  x: Info,
+  filter: Info,
+  bias: Info | undefined,
+  relu: boolean,
+): Info {
   const y = output(backend, info.outShape);
   const infos = bias === undefined ? [x, filter, y] : [x, filter, y, bias];
   const [xs, fs, ys, bs] = f32s(backend, ...infos);
@@ -112,14 +178,28 @@ export function nativeForward(addon: OneDnnAddon, backend: BackendWasm, geometry
   return y;
 }
 
-export function nativeBackwardData(addon: OneDnnAddon, backend: BackendWasm, geometry: Int32Array, inShape: number[], dy: Info, filter: Info): Info {
+export function nativeBackwardData(
+  addon: OneDnnAddon,
+  backend: BackendWasm,
+  geometry: Int32Array,
+  inShape: number[],
+  dy: Info,
+  filter: Info,
+): Info {
   const dx = output(backend, inShape);
   const [dys, fs, dxs] = f32s(backend, dy, filter, dx);
   addon.backwardData(geometry, dys, fs, dxs);
   return dx;
 }
 
-export function nativeBackwardWeights(addon: OneDnnAddon, backend: BackendWasm, geometry: Int32Array, filterShape: number[], x: Info, dy: Info): Info {
+export function nativeBackwardWeights(
+  addon: OneDnnAddon,
+  backend: BackendWasm,
+  geometry: Int32Array,
+  filterShape: number[],
+  x: Info,
+  dy: Info,
+): Info {
   const dw = output(backend, filterShape);
   const [xs, dys, dws] = f32s(backend, x, dy, dw);
   addon.backwardWeights(geometry, xs, dys, dws);
@@ -129,13 +209,23 @@ export function nativeBackwardWeights(addon: OneDnnAddon, backend: BackendWasm, 
 type Shape4 = [number, number, number, number];
 
 /** The forward convolution's geometry for oneDNN, or null where the wasm kernel must run it. */
-function forwardGeometry(x: Info, filter: Info, attrs: Record<string, unknown>): { info: tf.backend_util.Conv2DInfo; geometry: Int32Array } | null {
+function forwardGeometry(
+  x: Info,
+  filter: Info,
+  attrs: Record<string, unknown>,
+): { info: tf.backend_util.Conv2DInfo; geometry: Int32Array } | null {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   if (dataFormat !== undefined && dataFormat !== 'NHWC') return null;
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4, filter.shape as Shape4, strides as number | [number, number], (dilations ?? 1) as number | [number, number],
-    pad as 'same' | 'valid' | number | tf.backend_util.ExplicitPadding, dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    false, 'channelsLast');
+    x.shape as Shape4,
+    filter.shape as Shape4,
+    strides as number | [number, number],
+    (dilations ?? 1) as number | [number, number],
+    pad as 'same' | 'valid' | number | tf.backend_util.ExplicitPadding,
+    dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
   const geometry = geometryOf(info);
   return geometry === null ? null : { info, geometry };
 }
@@ -155,7 +245,13 @@ function fusedConv2D(args: KernelArgs): Info {
   const activation = (args.attrs.activation ?? 'linear') as string;
   const plan = addon === null ? null : forwardGeometry(x, filter, args.attrs);
   const biasFits = bias === undefined || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
-  if (addon === null || plan === null || !biasFits || preluActivationWeights !== undefined || (activation !== 'linear' && activation !== 'relu')) {
+  if (
+    addon === null ||
+    plan === null ||
+    !biasFits ||
+    preluActivationWeights !== undefined ||
+    (activation !== 'linear' && activation !== 'relu')
+  ) {
     return runStock('FusedConv2D', args);
   }
   return nativeForward(addon, args.backend, plan.geometry, plan.info, x, filter, bias, activation === 'relu');

@@ -55,7 +55,8 @@ function preluBroadcast({ inputs: { x, alpha }, backend }: KernelArgs): Info {
 function prelu(args: KernelArgs): Info {
   const addon = nativeConvolutions();
   const { x, alpha } = args.inputs;
-  if (x.dtype === 'float32' && alpha.dtype === 'float32' && trailingBlock(alpha.shape, x.shape) === 0) return preluBroadcast(args);
+  if (x.dtype === 'float32' && alpha.dtype === 'float32' && trailingBlock(alpha.shape, x.shape) === 0)
+    return preluBroadcast(args);
   const dims = addon === null ? null : rowsByBlock(x, alpha);
   if (addon === null || dims === null) return runStock('Prelu', args);
   const y = output(args.backend, x.shape);

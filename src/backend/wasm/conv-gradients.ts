@@ -33,8 +33,15 @@ function forwardConvInfo(kernel: string, xShape: number[], filterShape: number[]
     throw new Error(`${kernel} on wasm supports only dataFormat NHWC, got ${String(dataFormat)}`);
   }
   return tf.backend_util.computeConv2DInfo(
-    xShape as Shape4, filterShape as Shape4, strides as number | [number, number], 1,
-    pad as Pad, dimRoundingMode as Rounding, false, 'channelsLast');
+    xShape as Shape4,
+    filterShape as Shape4,
+    strides as number | [number, number],
+    1,
+    pad as Pad,
+    dimRoundingMode as Rounding,
+    false,
+    'channelsLast',
+  );
 }
 
 /**
@@ -42,9 +49,22 @@ function forwardConvInfo(kernel: string, xShape: number[], filterShape: number[]
  * returning exactly [batch, outH, outW, channels]. Padding is done inside XNNPACK; a crop is a
  * slice of the output, which is needed only for odd shape/stride combinations.
  */
-function convPadded(backend: BackendWasm, x: Info, f: Info, dilations: [number, number], pads: Pads2, outH: number, outW: number): Info {
+function convPadded(
+  backend: BackendWasm,
+  x: Info,
+  f: Info,
+  dilations: [number, number],
+  pads: Pads2,
+  outH: number,
+  outW: number,
+): Info {
   const [[top, bottom], [left, right]] = pads;
-  const pad = [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]];
+  const pad = [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ];
   const y = runKernel(backend, 'Conv2D', { x, filter: f }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations });
   const begin = [0, Math.max(0, -top), Math.max(0, -left), 0];
   if (begin[1] === 0 && begin[2] === 0 && y.shape[1] === outH && y.shape[2] === outW) return y;
@@ -58,9 +78,22 @@ function dilateByStride(backend: BackendWasm, x: Info, sh: number, sw: number): 
   const [n, ho, wo, c] = x.shape;
   if (sh === 1 && sw === 1) return runKernel(backend, 'Reshape', { x }, { shape: x.shape });
   const x6 = runKernel(backend, 'Reshape', { x }, { shape: [n, ho, 1, wo, 1, c] });
-  const padded = runKernel(backend, 'PadV2', { x: x6 }, {
-    paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0,
-  });
+  const padded = runKernel(
+    backend,
+    'PadV2',
+    { x: x6 },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   const out = runKernel(backend, 'Reshape', { x: padded }, { shape: [n, ho * sh, wo * sw, c] });
   release(backend, x6, padded);
   return out;
@@ -127,7 +160,17 @@ function dxByCol2im(backend: BackendWasm, dy: Info, filter: Info, info: ConvInfo
 
 /** Multiply-adds of each dx method: the convolution also multiplies the zeros of padding and stride dilation. */
 function col2imIsCheaper(info: ConvInfo): boolean {
-  const { batchSize: n, inHeight: H, inWidth: W, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
+  const {
+    batchSize: n,
+    inHeight: H,
+    inWidth: W,
+    inChannels: ci,
+    outHeight: ho,
+    outWidth: wo,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+  } = info;
   const convolution = n * H * W * ci * kh * kw * co;
   const product = n * ho * wo * kh * kw * ci * co;
   const scatter = n * ho * wo * kh * kw * ci;
@@ -140,9 +183,10 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const info = forwardConvInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs);
   const addon = nativeConvolutions();
   const geometry = addon === null ? null : geometryOf(info);
-  const compute = (): Info => addon !== null && geometry !== null
-    ? nativeBackwardData(addon, backend, geometry, inputShape, dy, filter)
-    : (col2imIsCheaper(info) ? dxByCol2im : dxByConvolution)(backend, dy, filter, info);
+  const compute = (): Info =>
+    addon !== null && geometry !== null
+      ? nativeBackwardData(addon, backend, geometry, inputShape, dy, filter)
+      : (col2imIsCheaper(info) ? dxByCol2im : dxByConvolution)(backend, dy, filter, info);
   // A layer with at most 4 input channels is, in practice, the first one: its input is the
   // images, whose gradient nobody reads, yet the fused conv2d gradient asks for it.
   return info.inChannels <= DEFER_MAX_CHANNELS ? deferOutput(backend, inputShape, [dy, filter], compute) : compute();
@@ -158,7 +202,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const info = forwardConvInfo('Conv2DBackpropFilter', x.shape, attrs.filterShape as number[], attrs);
   const addon = nativeConvolutions();
   const geometry = addon === null ? null : geometryOf(info);
-  if (addon !== null && geometry !== null) return nativeBackwardWeights(addon, backend, geometry, attrs.filterShape as number[], x, dy);
+  if (addon !== null && geometry !== null)
+    return nativeBackwardWeights(addon, backend, geometry, attrs.filterShape as number[], x, dy);
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, padInfo } = info;
   const xT = runKernel(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] }); // [Ci, H, W, N]
   const dyT = runKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [Ho, Wo, N, Co]
@@ -173,6 +218,14 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
 }
 
 export const CONV_GRADIENT_KERNELS: tf.KernelConfig[] = [
-  { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc },
-  { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc },
+  {
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
+  },
 ];

@@ -30,7 +30,12 @@ function preluFactor({ inputs: { x, alpha }, backend }: KernelArgs): Info {
   const mask = runKernel(backend, 'Step', { x }, { alpha: 0 });
   const rows = reshape(backend, mask, [sizeOf(x.shape) / block, block]);
   const as = f32s(backend, alpha)[0];
-  const factor = channelAffine(backend, rows, Float64Array.from(as, (v) => 1 - v), as);
+  const factor = channelAffine(
+    backend,
+    rows,
+    Float64Array.from(as, (v) => 1 - v),
+    as,
+  );
   const out = reshape(backend, factor, x.shape);
   release(backend, mask, rows, factor);
   return out;

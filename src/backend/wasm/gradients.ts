@@ -25,14 +25,27 @@ import { SGD_KERNELS } from './sgd.js';
 import { SHORTCUT_KERNELS } from './shortcut.js';
 
 /** Every wasm kernel ctc registers. */
-const KERNELS: tf.KernelConfig[] = [...NATIVE_FORWARD_KERNELS, ...NATIVE_ELEMENTWISE_KERNELS, ...NATIVE_BATCH_NORM_KERNELS, ...NATIVE_PRELU_KERNELS, ...CONV_GRADIENT_KERNELS, ...POOL_GRADIENT_KERNELS, ...FAST_KERNELS, ...FUSED_GRADIENT_KERNELS, ...SGD_KERNELS, ...SHORTCUT_KERNELS];
+const KERNELS: tf.KernelConfig[] = [
+  ...NATIVE_FORWARD_KERNELS,
+  ...NATIVE_ELEMENTWISE_KERNELS,
+  ...NATIVE_BATCH_NORM_KERNELS,
+  ...NATIVE_PRELU_KERNELS,
+  ...CONV_GRADIENT_KERNELS,
+  ...POOL_GRADIENT_KERNELS,
+  ...FAST_KERNELS,
+  ...FUSED_GRADIENT_KERNELS,
+  ...SGD_KERNELS,
+  ...SHORTCUT_KERNELS,
+];
 
 /** Names of the wasm kernels this module replaces or adds. */
 export const WASM_GRADIENT_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);
 
 /** True when every kernel and gradient of ctc's wasm fast path is the one registered. */
 export function wasmGradientsInstalled(): boolean {
-  return KERNELS.every((k) => tf.getKernel(k.kernelName, 'wasm')?.kernelFunc === k.kernelFunc) && fusedGradientsInstalled();
+  return (
+    KERNELS.every((k) => tf.getKernel(k.kernelName, 'wasm')?.kernelFunc === k.kernelFunc) && fusedGradientsInstalled()
+  );
 }
 
 /** Each replaced stock kernel's setup (binding its C function); it must still run at backend start. */

@@ -23,7 +23,12 @@ export function rememberStock(name: string): void {
 }
 
 /** Runs another registered wasm kernel directly (no tape, no engine bookkeeping). */
-export function runKernel(backend: BackendWasm, name: string, inputs: Record<string, Info>, attrs: tf.NamedAttrMap = {}): Info {
+export function runKernel(
+  backend: BackendWasm,
+  name: string,
+  inputs: Record<string, Info>,
+  attrs: tf.NamedAttrMap = {},
+): Info {
   const kernel = tf.getKernel(name, 'wasm');
   if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
   return kernel.kernelFunc({ inputs, backend, attrs }) as Info;
@@ -59,7 +64,8 @@ export function f32(backend: BackendWasm, info: Info): Float32Array {
  * views taken before it.
  */
 export function f32s(backend: BackendWasm, ...infos: Info[]): Float32Array[] {
-  for (const info of infos) (backend as unknown as { dataIdMap: { get(id: object): unknown } }).dataIdMap.get(info.dataId);
+  for (const info of infos)
+    (backend as unknown as { dataIdMap: { get(id: object): unknown } }).dataIdMap.get(info.dataId);
   return infos.map((info) => f32(backend, info));
 }
 

@@ -14,7 +14,21 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { columnSums, f32, f32s, leadingAxes, output, parseAxes, release, reshape, runKernel, runStock, sizeOf, type Info, type KernelArgs } from './heap.js';
+import {
+  columnSums,
+  f32,
+  f32s,
+  leadingAxes,
+  output,
+  parseAxes,
+  release,
+  reshape,
+  runKernel,
+  runStock,
+  sizeOf,
+  type Info,
+  type KernelArgs,
+} from './heap.js';
 import { nativeConvolutions } from '../native/onednn.js';
 import { MATMUL_KERNELS } from './matmul.js';
 
@@ -29,7 +43,8 @@ const NATIVE_SUM_MIN = 1 << 15;
  * backward pass, hundreds of full activations per ResNet-20 step.
  */
 function shareData({ inputs: { x }, backend, attrs }: KernelArgs, name: 'Identity' | 'Cast'): Info {
-  if (x.dtype === 'string' || (name === 'Cast' && attrs.dtype !== x.dtype)) return runStock(name, { inputs: { x }, backend, attrs });
+  if (x.dtype === 'string' || (name === 'Cast' && attrs.dtype !== x.dtype))
+    return runStock(name, { inputs: { x }, backend, attrs });
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
@@ -70,7 +85,7 @@ function tile({ inputs, backend, attrs }: KernelArgs): Info {
     } else {
       for (let i = 0; i < shape[d]; i++) fill(d + 1, inBase + i * inStrides[d], outBase + i * outBlock[d + 1]);
     }
-    for (let have = 1; have < reps[d]; ) {
+    for (let have = 1; have < reps[d];) {
       const n = Math.min(have, reps[d] - have);
       os.copyWithin(outBase + have * part, outBase, outBase + n * part);
       have += n;
@@ -82,7 +97,11 @@ function tile({ inputs, backend, attrs }: KernelArgs): Info {
 
 /** Sum or Mean over leading axes of a float32 tensor, or null for the stock kernel. */
 function leadingReduction(args: KernelArgs, mean: boolean): Info | null {
-  const { inputs: { x }, backend, attrs } = args;
+  const {
+    inputs: { x },
+    backend,
+    attrs,
+  } = args;
   if (x.dtype !== 'float32') return null;
   const axes = parseAxes(attrs.axis, x.shape);
   if (!leadingAxes(axes, x.shape.length)) return null;
@@ -93,7 +112,8 @@ function leadingReduction(args: KernelArgs, mean: boolean): Info | null {
   const totals = new Float64Array(cols);
   // The addon (backend wasm+onednn) sums on every core; the same float64 sums, in another order.
   const addon = nativeConvolutions();
-  if (addon !== null && rows * cols >= NATIVE_SUM_MIN) addon.columnSums(Int32Array.from([rows, cols]), f32(backend, x), totals);
+  if (addon !== null && rows * cols >= NATIVE_SUM_MIN)
+    addon.columnSums(Int32Array.from([rows, cols]), f32(backend, x), totals);
   else columnSums(f32(backend, x), cols, totals);
   const out = output(backend, attrs.keepDims ? [...axes.map(() => 1), ...rest] : rest);
   const v = f32(backend, out); // after makeOutput, which may grow the heap
@@ -116,7 +136,13 @@ function mean(args: KernelArgs): Info {
 function gather({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, indices } = inputs;
   const axis = parseAxes(attrs.axis, x.shape)[0];
-  if (axis !== 0 || (attrs.batchDims as number) !== 0 || x.dtype === 'string' || x.dtype === 'bool' || indices.dtype !== 'int32') {
+  if (
+    axis !== 0 ||
+    (attrs.batchDims as number) !== 0 ||
+    x.dtype === 'string' ||
+    x.dtype === 'bool' ||
+    indices.dtype !== 'int32'
+  ) {
     return runStock('GatherV2', { inputs, backend, attrs });
   }
   const rows = x.shape[0];
@@ -139,7 +165,12 @@ function gather({ inputs, backend, attrs }: KernelArgs): Info {
  * y[..., c] = x[..., c] * scale[c] (+ shift[c]) as a 1x1 depthwise convolution, which XNNPACK runs
  * in one vectorised, threaded pass (faster than a broadcast multiply).
  */
-export function channelAffine(backend: BackendWasm, x: Info, scale: ArrayLike<number>, shift: ArrayLike<number> | null): Info {
+export function channelAffine(
+  backend: BackendWasm,
+  x: Info,
+  scale: ArrayLike<number>,
+  shift: ArrayLike<number> | null,
+): Info {
   const channels = x.shape[x.shape.length - 1];
   const filter = output(backend, [1, 1, channels, 1]);
   const bias = shift === null ? undefined : output(backend, [channels]);
@@ -149,7 +180,11 @@ export function channelAffine(backend: BackendWasm, x: Info, scale: ArrayLike<nu
   const x4 = reshape(backend, x, [1, 1, sizeOf(x.shape) / channels, channels]);
   const inputs: Record<string, Info> = bias === undefined ? { x: x4, filter } : { x: x4, filter, bias };
   const y4 = runKernel(backend, 'FusedDepthwiseConv2D', inputs, {
-    strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC', activation: 'linear',
+    strides: [1, 1],
+    pad: 'valid',
+    dilations: [1, 1],
+    dataFormat: 'NHWC',
+    activation: 'linear',
   });
   const y = reshape(backend, y4, x.shape);
   release(backend, filter, x4, y4, ...(bias === undefined ? [] : [bias]));
@@ -165,7 +200,9 @@ export function channelAffine(backend: BackendWasm, x: Info, scale: ArrayLike<nu
 function fusedBatchNorm({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, mean: m, variance, offset, scale } = inputs;
   const channels = x.shape[x.shape.length - 1];
-  const perChannel = [m, variance, offset, scale].every((t) => t === undefined || (t.shape.length === 1 && t.shape[0] === channels));
+  const perChannel = [m, variance, offset, scale].every(
+    (t) => t === undefined || (t.shape.length === 1 && t.shape[0] === channels),
+  );
   if (x.dtype !== 'float32' || !perChannel) return runStock('FusedBatchNorm', { inputs, backend, attrs });
   const eps = attrs.varianceEpsilon as number;
   const [ms, vs, gs, bs] = f32s(backend, m, variance, scale ?? m, offset ?? m);
@@ -184,8 +221,16 @@ function scaleChannels({ inputs: { dy, factor }, backend }: KernelArgs): Info {
 }
 
 export const FAST_KERNELS: tf.KernelConfig[] = [
-  { kernelName: 'Identity', backendName: 'wasm', kernelFunc: ((args: KernelArgs) => shareData(args, 'Identity')) as unknown as tf.KernelFunc },
-  { kernelName: 'Cast', backendName: 'wasm', kernelFunc: ((args: KernelArgs) => shareData(args, 'Cast')) as unknown as tf.KernelFunc },
+  {
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs) => shareData(args, 'Identity')) as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: 'Cast',
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs) => shareData(args, 'Cast')) as unknown as tf.KernelFunc,
+  },
   { kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as unknown as tf.KernelFunc },
   { kernelName: 'Sum', backendName: 'wasm', kernelFunc: sum as unknown as tf.KernelFunc },
   { kernelName: 'Mean', backendName: 'wasm', kernelFunc: mean as unknown as tf.KernelFunc },

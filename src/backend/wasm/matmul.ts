@@ -62,7 +62,16 @@ function matMulVia(name: 'BatchMatMul' | '_FusedMatMul', { inputs, backend, attr
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
   const [batchA, batchB] = [sizeOf(a.shape.slice(0, -2)), sizeOf(b.shape.slice(0, -2))];
   const [m, k, n] = [a.shape[a.shape.length - 2], a.shape[a.shape.length - 1], b.shape[b.shape.length - 1]];
-  if (name === 'BatchMatMul' && batchA > 1 && batchA === batchB && m === 1 && n > 1 && !transposeA && !transposeB && a.dtype === 'float32') {
+  if (
+    name === 'BatchMatMul' &&
+    batchA > 1 &&
+    batchA === batchB &&
+    m === 1 &&
+    n > 1 &&
+    !transposeA &&
+    !transposeB &&
+    a.dtype === 'float32'
+  ) {
     const product = rowTimesMatrices(backend, a, b, batchA, k, n);
     const out = reshape(backend, product, [...a.shape.slice(0, -2), 1, n]);
     release(backend, product);
@@ -70,18 +79,29 @@ function matMulVia(name: 'BatchMatMul' | '_FusedMatMul', { inputs, backend, attr
   }
   const batchOne = batchA === 1 && batchB === 1;
   const addon = nativeConvolutions();
-  if (addon !== null && batchOne && a.dtype === 'float32' && b.dtype === 'float32' && convCanFuse(name, inputs, attrs)) {
+  if (
+    addon !== null &&
+    batchOne &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    convCanFuse(name, inputs, attrs)
+  ) {
     return nativeMatMul(addon, backend, name, inputs, attrs);
   }
   const threaded = xnnThreads(backend) > 1 && convCanFuse(name, inputs, attrs);
-  if (!batchOne || a.dtype !== 'float32' || (!transposeA && !transposeB && !threaded)) return runStock(name, { inputs, backend, attrs });
+  if (!batchOne || a.dtype !== 'float32' || (!transposeA && !transposeB && !threaded))
+    return runStock(name, { inputs, backend, attrs });
   const a3 = reshape(backend, a, [1, a.shape[a.shape.length - 2], a.shape[a.shape.length - 1]]);
   const b3 = reshape(backend, b, [1, b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]]);
   const aPlain = transposeA ? untranspose(backend, a3) : a3;
   const bPlain = transposeB ? untranspose(backend, b3) : b3;
   const product = threaded
     ? productAsConv(backend, aPlain, bPlain, inputs, attrs)
-    : runStock(name, { inputs: { ...inputs, a: aPlain, b: bPlain }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    : runStock(name, {
+        inputs: { ...inputs, a: aPlain, b: bPlain },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      });
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const out = reshape(backend, product, [...outer, ...product.shape.slice(-2)]);
   release(backend, a3, b3, product);
@@ -94,10 +114,21 @@ function matMulVia(name: 'BatchMatMul' | '_FusedMatMul', { inputs, backend, attr
  * One product in oneDNN's matmul (backend wasm+onednn): transposed operands are read through their
  * strides, bias and relu fused; [..., m, n] out.
  */
-function nativeMatMul(addon: OneDnnAddon, backend: BackendWasm, name: string, inputs: Record<string, Info>, attrs: Record<string, unknown>): Info {
+function nativeMatMul(
+  addon: OneDnnAddon,
+  backend: BackendWasm,
+  name: string,
+  inputs: Record<string, Info>,
+  attrs: Record<string, unknown>,
+): Info {
   const { a, b } = inputs;
   const [transposeA, transposeB] = [attrs.transposeA === true, attrs.transposeB === true];
-  const [ar, ac, br, bc] = [a.shape[a.shape.length - 2], a.shape[a.shape.length - 1], b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]];
+  const [ar, ac, br, bc] = [
+    a.shape[a.shape.length - 2],
+    a.shape[a.shape.length - 1],
+    b.shape[b.shape.length - 2],
+    b.shape[b.shape.length - 1],
+  ];
   const [m, k, n] = [transposeA ? ac : ar, transposeA ? ar : ac, transposeB ? br : bc];
   const bias = name === '_FusedMatMul' ? inputs.bias : undefined;
   const relu = name === '_FusedMatMul' && attrs.activation === 'relu';
@@ -119,29 +150,49 @@ function convCanFuse(name: string, inputs: Record<string, Info>, attrs: Record<s
   const { bias, preluActivationWeights } = inputs;
   const n = inputs.b.shape[inputs.b.shape.length - (attrs.transposeB ? 2 : 1)];
   const biasOk = bias === undefined || (bias.shape.length === 1 && bias.shape[0] === n);
-  return biasOk && preluActivationWeights === undefined && (attrs.activation === 'linear' || attrs.activation === 'relu');
+  return (
+    biasOk && preluActivationWeights === undefined && (attrs.activation === 'linear' || attrs.activation === 'relu')
+  );
 }
 
 /**
  * [1, M, K] x [1, K, N] as a 1x1 convolution of M pixels with K channels, which XNNPACK runs on
  * all its threads; returns [1, M, N].
  */
-function productAsConv(backend: BackendWasm, a: Info, b: Info, inputs: Record<string, Info>, attrs: Record<string, unknown>): Info {
+function productAsConv(
+  backend: BackendWasm,
+  a: Info,
+  b: Info,
+  inputs: Record<string, Info>,
+  attrs: Record<string, unknown>,
+): Info {
   const [m, k, n] = [a.shape[1], a.shape[2], b.shape[2]];
   const x = reshape(backend, a, [m, 1, 1, k]);
   const filter = reshape(backend, b, [1, 1, k, n]);
   const conv = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] };
   const { bias } = inputs;
   const activation = (attrs.activation as string | undefined) ?? 'linear';
-  const y = bias === undefined && activation === 'linear'
-    ? runKernel(backend, 'Conv2D', { x, filter }, conv)
-    : runKernel(backend, 'FusedConv2D', bias === undefined ? { x, filter } : { x, filter, bias }, { ...conv, activation });
+  const y =
+    bias === undefined && activation === 'linear'
+      ? runKernel(backend, 'Conv2D', { x, filter }, conv)
+      : runKernel(backend, 'FusedConv2D', bias === undefined ? { x, filter } : { x, filter, bias }, {
+          ...conv,
+          activation,
+        });
   const out = reshape(backend, y, [1, m, n]);
   release(backend, x, filter, y);
   return out;
 }
 
 export const MATMUL_KERNELS: tf.KernelConfig[] = [
-  { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: ((args: KernelArgs) => matMulVia('BatchMatMul', args)) as unknown as tf.KernelFunc },
-  { kernelName: '_FusedMatMul', backendName: 'wasm', kernelFunc: ((args: KernelArgs) => matMulVia('_FusedMatMul', args)) as unknown as tf.KernelFunc },
+  {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs) => matMulVia('BatchMatMul', args)) as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: '_FusedMatMul',
+    backendName: 'wasm',
+    kernelFunc: ((args: KernelArgs) => matMulVia('_FusedMatMul', args)) as unknown as tf.KernelFunc,
+  },
 ];

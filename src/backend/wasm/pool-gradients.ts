@@ -17,7 +17,17 @@ let accumulator = new Float64Array(0);
  * window writes its dy to its first maximum; the four comparisons are written out (30% faster).
  * `dxs` must be zero on entry.
  */
-function maxPool2x2Grad(xs: Float32Array, dys: Float32Array, dxs: Float32Array, n: number, H: number, W: number, Ho: number, Wo: number, C: number): void {
+function maxPool2x2Grad(
+  xs: Float32Array,
+  dys: Float32Array,
+  dxs: Float32Array,
+  n: number,
+  H: number,
+  W: number,
+  Ho: number,
+  Wo: number,
+  C: number,
+): void {
   for (let b = 0; b < n; b++) {
     for (let yR = 0; yR < Ho; yR++) {
       for (let yC = 0; yC < Wo; yC++) {
@@ -57,19 +67,38 @@ function maxPool2x2Grad(xs: Float32Array, dys: Float32Array, dxs: Float32Array, 
 function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const { dy, input } = inputs;
   const info = tf.backend_util.computePool2DInfo(
-    input.shape as Shape4, attrs.filterSize as [number, number], attrs.strides as [number, number], 1,
-    attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+    input.shape as Shape4,
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+  );
   const dx = backend.makeOutput(input.shape, 'float32');
   // Take heap views only after makeOutput: its malloc may grow, and so detach, the wasm heap.
   const [xs, dys, dxs] = f32s(backend, input, dy, dx);
   const { batchSize, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, inChannels: C } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, padInfo } = info;
-  const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && H >= 2 * Ho && W >= 2 * Wo;
+  const twoByTwo =
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    H >= 2 * Ho &&
+    W >= 2 * Wo;
   // The addon (backend wasm+onednn) runs the loops below compiled, on every core.
   const addon = nativeConvolutions();
   if (addon !== null) {
     if (twoByTwo) addon.maxPoolGrad2x2(Int32Array.from([batchSize, H, W, Ho, Wo, C]), xs, dys, dxs);
-    else addon.maxPoolGrad(Int32Array.from([batchSize, H, W, C, Ho, Wo, fh, fw, sh, sw, padInfo.top, padInfo.left]), xs, dys, dxs);
+    else
+      addon.maxPoolGrad(
+        Int32Array.from([batchSize, H, W, C, Ho, Wo, fh, fw, sh, sw, padInfo.top, padInfo.left]),
+        xs,
+        dys,
+        dxs,
+      );
     return dx;
   }
   const overlaps = sh < fh || sw < fw;

@@ -25,7 +25,8 @@ function sgdMomentum({ inputs, backend, attrs }: KernelArgs): Info[] {
   const { lr, momentum, weightDecay } = attrs as unknown as SgdAttrs;
   const [lr32, m32, wd32] = [fr(lr), fr(momentum), fr(weightDecay)];
   for (const t of [velocity, gradient]) {
-    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, variable.shape)) throw new Error(`${SGD_KERNEL}: inputs must be float32 of one shape`);
+    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, variable.shape))
+      throw new Error(`${SGD_KERNEL}: inputs must be float32 of one shape`);
   }
   const nextVariable = output(backend, variable.shape);
   const nextVelocity = output(backend, variable.shape);
@@ -49,4 +50,6 @@ function sgdMomentum({ inputs, backend, attrs }: KernelArgs): Info[] {
   return [nextVariable, nextVelocity];
 }
 
-export const SGD_KERNELS: tf.KernelConfig[] = [{ kernelName: SGD_KERNEL, backendName: 'wasm', kernelFunc: sgdMomentum as unknown as tf.KernelFunc }];
+export const SGD_KERNELS: tf.KernelConfig[] = [
+  { kernelName: SGD_KERNEL, backendName: 'wasm', kernelFunc: sgdMomentum as unknown as tf.KernelFunc },
+];

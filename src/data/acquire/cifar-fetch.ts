@@ -53,7 +53,9 @@ export async function fetchCifar10(opts: FetchOptions = {}): Promise<{ target: s
     const files = await extractTarGz(part, unpacked);
     const batches = findBatchesFolder(unpacked, files);
     if (batches === undefined) {
-      throw new UserError(`${url}: the archive holds no ${BATCHES_DIR}/ with ${[...TRAIN_BATCHES, TEST_BATCH].join(', ')}`);
+      throw new UserError(
+        `${url}: the archive holds no ${BATCHES_DIR}/ with ${[...TRAIN_BATCHES, TEST_BATCH].join(', ')}`,
+      );
     }
     for (const name of fs.readdirSync(batches)) fs.renameSync(path.join(batches, name), path.join(staging, name));
     fs.rmSync(unpacked, { recursive: true, force: true });

@@ -6,7 +6,12 @@
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import {
-  BATCHES_DIR, CIFAR10_CLASSES, CIFAR_SIDE, RECORDS_PER_BATCH, TRAIN_BATCHES, loadCifar10,
+  BATCHES_DIR,
+  CIFAR10_CLASSES,
+  CIFAR_SIDE,
+  RECORDS_PER_BATCH,
+  TRAIN_BATCHES,
+  loadCifar10,
   type ImportProvenance,
 } from '../formats/cifar.js';
 import { checkTarget, installAtomically, writeCifarFiles } from './cifar-write.js';
@@ -54,12 +59,22 @@ export async function importCifar10(from: string, opts: ImportOptions = {}): Pro
   const { images, shape } = await decodeImages(items, { workers: opts.workers, onProgress: (n) => progress.update(n) });
   progress.stop();
   if (shape[0] !== CIFAR_SIDE || shape[1] !== CIFAR_SIDE || shape[2] !== 3) {
-    throw new UserError(`${items[0].file}: CIFAR-10 images are 32x32 RGB; this one is ${shape[1]}x${shape[0]} with ${shape[2]} channel(s)`);
+    throw new UserError(
+      `${items[0].file}: CIFAR-10 images are 32x32 RGB; this one is ${shape[1]}x${shape[0]} with ${shape[2]} channel(s)`,
+    );
   }
   const pixels = CIFAR_SIDE * CIFAR_SIDE * 3;
   const nTrain = tree.train.length;
-  const train = { images: images.subarray(0, nTrain * pixels), labels: Uint8Array.from(tree.train, (i) => i.label), count: nTrain };
-  const test = { images: images.subarray(nTrain * pixels), labels: Uint8Array.from(tree.test, (i) => i.label), count: tree.test.length };
+  const train = {
+    images: images.subarray(0, nTrain * pixels),
+    labels: Uint8Array.from(tree.train, (i) => i.label),
+    count: nTrain,
+  };
+  const test = {
+    images: images.subarray(nTrain * pixels),
+    labels: Uint8Array.from(tree.test, (i) => i.label),
+    count: tree.test.length,
+  };
 
   const lossy = [...tree.train, ...tree.test].some((img) => imageFormat(img.bytes) === 'jpeg');
   const provenance: ImportProvenance = {
@@ -74,7 +89,9 @@ export async function importCifar10(from: string, opts: ImportOptions = {}): Pro
     loadCifar10({ path: staging }, perBatch);
   });
   const seconds = (performance.now() - started) / 1000;
-  progress.note(`imported ${nTrain} training and ${test.count} test images into ${target} (${provenance.copy}) in ${seconds.toFixed(1)} s`);
+  progress.note(
+    `imported ${nTrain} training and ${test.count} test images into ${target} (${provenance.copy}) in ${seconds.toFixed(1)} s`,
+  );
   return { target, provenance, seconds };
 }
 

@@ -6,7 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import {
-  CIFAR_SIDE, META_FILE, PIXEL_BYTES, PROVENANCE_FILE, RECORD_BYTES, TEST_BATCH, TRAIN_BATCHES,
+  CIFAR_SIDE,
+  META_FILE,
+  PIXEL_BYTES,
+  PROVENANCE_FILE,
+  RECORD_BYTES,
+  TEST_BATCH,
+  TRAIN_BATCHES,
   type ImportProvenance,
 } from '../formats/cifar.js';
 import type { Split } from '../types.js';
@@ -31,7 +37,11 @@ export function encodeCifarBatch(split: Split, first: number, count: number): Ui
 
 /** Writes the five training batches, the test batch, the class names and the provenance. */
 export function writeCifarFiles(
-  dir: string, train: Split, test: Split, classNames: string[], provenance: ImportProvenance | undefined,
+  dir: string,
+  train: Split,
+  test: Split,
+  classNames: string[],
+  provenance: ImportProvenance | undefined,
   recordsPerBatch: number,
 ): void {
   if (train.count !== TRAIN_BATCHES.length * recordsPerBatch || test.count !== recordsPerBatch) {
@@ -57,7 +67,9 @@ export function checkTarget(target: string, force: boolean): void {
  * (replacing an old one only with `force`). On any failure the staging folder is removed.
  */
 export async function installAtomically(
-  target: string, force: boolean, fill: (staging: string) => Promise<void> | void,
+  target: string,
+  force: boolean,
+  fill: (staging: string) => Promise<void> | void,
 ): Promise<void> {
   checkTarget(target, force);
   const parent = path.dirname(target);

@@ -89,7 +89,9 @@ async function requestOnce(opts: DownloadOptions, url: string, redirects: number
     const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
     if (!range || Number(range[1]) !== have) {
       res.resume();
-      throw new UserError(`${url}: the server answered a resume request with an unexpected range (${res.headers['content-range']})`);
+      throw new UserError(
+        `${url}: the server answered a resume request with an unexpected range (${res.headers['content-range']})`,
+      );
     }
     append = true;
     total = range[2] === '*' ? have + total : Number(range[2]);
@@ -112,7 +114,7 @@ async function requestOnce(opts: DownloadOptions, url: string, redirects: number
     await new Promise<void>((resolve, reject) => {
       res.on('data', (chunk: Buffer) => {
         try {
-          for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+          for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off);
         } catch (err) {
           res.destroy();
           reject(new UserError(`${opts.part}: cannot write (${(err as NodeJS.ErrnoException).code})`));
@@ -127,6 +129,7 @@ async function requestOnce(opts: DownloadOptions, url: string, redirects: number
   } finally {
     fs.closeSync(fd);
   }
-  if (Number.isFinite(total) && received !== total) throw new Interrupted(`connection closed at ${received} of ${total} bytes`);
+  if (Number.isFinite(total) && received !== total)
+    throw new Interrupted(`connection closed at ${received} of ${total} bytes`);
   opts.progress.stop();
 }

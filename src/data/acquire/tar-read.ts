@@ -55,7 +55,9 @@ export async function readTarGz(archive: string, onFile: (rel: string, bytes: Bu
           if (entry.type === 'Directory') return entry.resume();
           if (!FILE_TYPES.has(entry.type)) {
             const what = entry.type === 'SymbolicLink' || entry.type === 'Link' ? 'a link' : `of type ${entry.type}`;
-            throw new UserError(`${archive}: entry "${entry.path}" is ${what}; only plain files and folders are unpacked`);
+            throw new UserError(
+              `${archive}: entry "${entry.path}" is ${what}; only plain files and folders are unpacked`,
+            );
           }
           const chunks: Buffer[] = [];
           entry.on('data', (c: Buffer) => chunks.push(c));

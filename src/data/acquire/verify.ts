@@ -41,28 +41,39 @@ export function classCounts(labels: Uint8Array, numClasses: number): number[] {
 export function checkDataset(ds: Dataset): VerifyReport {
   const problems: string[] = [];
   const pixels = ds.imageShape[0] * ds.imageShape[1] * ds.imageShape[2];
-  for (const [which, split] of [['train', ds.train], ['test', ds.test]] as const) {
+  for (const [which, split] of [
+    ['train', ds.train],
+    ['test', ds.test],
+  ] as const) {
     if (split.images.length !== split.count * pixels || split.labels.length !== split.count) {
-      problems.push(`${which}: ${split.images.length} pixel bytes and ${split.labels.length} labels for ${split.count} images`);
+      problems.push(
+        `${which}: ${split.images.length} pixel bytes and ${split.labels.length} labels for ${split.count} images`,
+      );
     }
   }
   const trainPerClass = classCounts(ds.train.labels, ds.numClasses);
   const testPerClass = classCounts(ds.test.labels, ds.numClasses);
   const expected = Object.hasOwn(EXPECTED, ds.name) ? EXPECTED[ds.name] : undefined;
   if (expected) {
-    if (ds.train.count !== expected.train) problems.push(`train has ${ds.train.count} images, expected ${expected.train}`);
+    if (ds.train.count !== expected.train)
+      problems.push(`train has ${ds.train.count} images, expected ${expected.train}`);
     if (ds.test.count !== expected.test) problems.push(`test has ${ds.test.count} images, expected ${expected.test}`);
     const perClass = (which: string, counts: number[], want?: number) => {
       if (want === undefined) return;
       const off = counts.map((n, c) => [n, c]).filter(([n]) => n !== want);
       if (off.length > 0) {
-        problems.push(`${which}: expected ${want} per class; ${off.map(([n, c]) => `${ds.classNames[c]} ${n}`).join(', ')}`);
+        problems.push(
+          `${which}: expected ${want} per class; ${off.map(([n, c]) => `${ds.classNames[c]} ${n}`).join(', ')}`,
+        );
       }
     };
     perClass('train', trainPerClass, expected.trainPerClass);
     perClass('test', testPerClass, expected.testPerClass);
   }
-  for (const [which, counts] of [['train', trainPerClass], ['test', testPerClass]] as const) {
+  for (const [which, counts] of [
+    ['train', trainPerClass],
+    ['test', testPerClass],
+  ] as const) {
     const empty = counts.flatMap((n, c) => (n === 0 ? [ds.classNames[c]] : []));
     if (empty.length > 0) problems.push(`${which}: no images of class ${empty.join(', ')}`);
   }

@@ -13,7 +13,16 @@ import type { Dataset, DatasetFile, DatasetIdentity, DatasetOptions, Split } fro
 
 /** Label order of the official release; alphabetical order gives the same order. */
 export const CIFAR10_CLASSES = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
 ];
 export const CIFAR_SIDE = 32;
 const PLANE = CIFAR_SIDE * CIFAR_SIDE;
@@ -49,13 +58,20 @@ export function resolveCifarDir(dir?: string): string {
  * `labels` from example `first` on. `file` names it in errors.
  */
 export function decodeCifarBatch(
-  bytes: Uint8Array, file: string, records: number, images: Uint8Array, labels: Uint8Array, first: number,
+  bytes: Uint8Array,
+  file: string,
+  records: number,
+  images: Uint8Array,
+  labels: Uint8Array,
+  first: number,
 ): void {
   const expected = records * RECORD_BYTES;
   if (bytes.length !== expected) {
     const kind = bytes.length < expected ? 'truncated' : 'too long';
     const whole = bytes.length % RECORD_BYTES === 0 ? ` (${bytes.length / RECORD_BYTES} records)` : '';
-    throw new UserError(`${file}: ${kind}: ${bytes.length} bytes${whole} is not ${records} records of ${RECORD_BYTES} bytes`);
+    throw new UserError(
+      `${file}: ${kind}: ${bytes.length} bytes${whole} is not ${records} records of ${RECORD_BYTES} bytes`,
+    );
   }
   for (let r = 0; r < records; r++) {
     const base = r * RECORD_BYTES;
@@ -79,7 +95,10 @@ export function decodeCifarBatch(
 export function readClassNames(dir: string): string[] {
   const file = path.join(dir, META_FILE);
   if (!existsSync(file)) return [...CIFAR10_CLASSES];
-  const names = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const names = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (names.length !== CIFAR10_CLASSES.length) {
     throw new UserError(`${file}: expected ${CIFAR10_CLASSES.length} class names, found ${names.length}`);
   }

@@ -24,7 +24,8 @@ const CHUNK = 500;
 const MIN_FOR_WORKERS = 4000;
 
 export async function decodeImages(
-  items: EncodedImage[], opts: DecodeOptions = {},
+  items: EncodedImage[],
+  opts: DecodeOptions = {},
 ): Promise<{ images: Uint8Array; shape: ImageShape }> {
   if (items.length === 0) throw new UserError('no images to decode');
   const first = decodeImage(items[0].bytes, items[0].file);
@@ -35,7 +36,14 @@ export async function decodeImages(
     const images = new Uint8Array(items.length * pixels);
     for (let start = 0; start < items.length; start += CHUNK) {
       const chunk = items.slice(start, start + CHUNK);
-      decodeIntoSlots(chunk.map((i) => i.file), chunk.map((i) => i.bytes), shape, items[0].file, images, start);
+      decodeIntoSlots(
+        chunk.map((i) => i.file),
+        chunk.map((i) => i.bytes),
+        shape,
+        items[0].file,
+        images,
+        start,
+      );
       opts.onProgress?.(start + chunk.length);
     }
     return { images, shape };
@@ -47,7 +55,10 @@ export async function decodeImages(
 }
 
 function runPool(
-  items: EncodedImage[], init: WorkerInit, count: number, onProgress?: (done: number) => void,
+  items: EncodedImage[],
+  init: WorkerInit,
+  count: number,
+  onProgress?: (done: number) => void,
 ): Promise<void> {
   const tasks: WorkerTask[] = [];
   for (let start = 0; start < items.length; start += CHUNK) {
@@ -92,7 +103,8 @@ function runPool(
 
 /** The compiled worker next to this file; from TypeScript sources (tests), via tsx. */
 function startWorker(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: init });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: init });
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./decode-worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;

@@ -45,9 +45,7 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   }
   const headerBytes = 4 + 4 * ndims;
   if (bytes.length < headerBytes) {
-    throw new UserError(
-      `${file}: truncated: header needs ${headerBytes} bytes, got ${bytes.length}`,
-    );
+    throw new UserError(`${file}: truncated: header needs ${headerBytes} bytes, got ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
   const dims: number[] = [];

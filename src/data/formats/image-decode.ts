@@ -41,7 +41,12 @@ function decodeJpeg(bytes: Uint8Array): DecodedImage {
   const components = jpegComponents(bytes);
   if (components === undefined) throw new Error('no frame header (SOF) before the scan data');
   // tolerantDecoding: false makes a truncated scan an error instead of grey blocks.
-  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxMemoryUsageInMB: 1024 });
+  const img = jpeg.decode(bytes, {
+    useTArray: true,
+    formatAsRGBA: false,
+    tolerantDecoding: false,
+    maxMemoryUsageInMB: 1024,
+  });
   if (img.width === 0 || img.height === 0) throw new Error('empty image');
   if (components !== 1) return { width: img.width, height: img.height, channels: 3, data: img.data };
   const grey = new Uint8Array(img.width * img.height);
@@ -55,8 +60,14 @@ export function jpegComponents(bytes: Uint8Array): number | undefined {
   while (i + 4 <= bytes.length) {
     if (bytes[i] !== 0xff) return undefined;
     const marker = bytes[i + 1];
-    if (marker === 0xff) { i++; continue; } // fill byte
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { i += 2; continue; } // no length
+    if (marker === 0xff) {
+      i++;
+      continue;
+    } // fill byte
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      i += 2;
+      continue;
+    } // no length
     if (marker === 0xda) return undefined; // start of scan
     const length = (bytes[i + 2] << 8) | bytes[i + 3];
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
@@ -93,7 +104,12 @@ export type ImageShape = [number, number, number];
  * that each image has `shape`; `reference` names the file that set the shape, for the error.
  */
 export function decodeIntoSlots(
-  files: string[], bytes: Uint8Array[], shape: ImageShape, reference: string, target: Uint8Array, first: number,
+  files: string[],
+  bytes: Uint8Array[],
+  shape: ImageShape,
+  reference: string,
+  target: Uint8Array,
+  first: number,
 ): void {
   const [h, w, c] = shape;
   const pixels = h * w * c;

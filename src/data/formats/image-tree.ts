@@ -83,7 +83,10 @@ export function organizeTree(files: TreeFile[], source: string): Omit<ImageTree,
   }
   if (roots.size === 0) throw new UserError(`${source}: no train/<class>/<image> or test/<class>/<image> files found`);
   if (roots.size > 1) {
-    const where = [...roots].sort().map((r) => `${r || '.'}/`).join(', ');
+    const where = [...roots]
+      .sort()
+      .map((r) => `${r || '.'}/`)
+      .join(', ');
     throw new UserError(`${source}: train/ and test/ folders found in several places (${where}); expected one`);
   }
   const [root] = roots;
@@ -117,7 +120,9 @@ export function organizeTree(files: TreeFile[], source: string): Omit<ImageTree,
 
 /** Round-robin over the classes (in label order), files sorted by path within each class. */
 function interleave(byClass: Map<string, TreeFile[]>, classNames: string[]): TreeImage[] {
-  const lists = classNames.map((c) => [...(byClass.get(c) ?? [])].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0)));
+  const lists = classNames.map((c) =>
+    [...(byClass.get(c) ?? [])].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0)),
+  );
   const out: TreeImage[] = [];
   const longest = Math.max(...lists.map((l) => l.length));
   for (let i = 0; i < longest; i++) {

@@ -13,7 +13,9 @@ export async function loadImageFolder(opts: DatasetOptions = {}, decode: DecodeO
   const trainLimit = checkLimit('trainLimit', opts.trainLimit);
   const testLimit = checkLimit('testLimit', opts.testLimit);
   if (opts.path === undefined) {
-    throw new UserError('dataset.path is required for imagefolder: a folder (or .tar.gz) with train/<class>/<image> and test/<class>/<image>');
+    throw new UserError(
+      'dataset.path is required for imagefolder: a folder (or .tar.gz) with train/<class>/<image> and test/<class>/<image>',
+    );
   }
   const tree = await readImageTree(opts.path);
   // Only the kept images are decoded: the order is fixed before decoding, so a limit is cheap.

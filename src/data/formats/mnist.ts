@@ -17,8 +17,16 @@ const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 const MNIST_CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 const FASHION_MNIST_CLASS_NAMES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 interface IdxSource {
@@ -54,9 +62,7 @@ export function loadFashionMnist(opts: DatasetOptions = {}): Dataset {
       source: dir,
       classNames: FASHION_MNIST_CLASS_NAMES,
       missing: () =>
-        new UserError(
-          `Fashion-MNIST not found in ${dir}: apt-get install dataset-fashion-mnist, or set dataset.path`,
-        ),
+        new UserError(`Fashion-MNIST not found in ${dir}: apt-get install dataset-fashion-mnist, or set dataset.path`),
     },
     opts,
   );
@@ -122,15 +128,11 @@ function readSplit(src: IdxSource, prefix: 'train' | 't10k', files: DatasetFile[
     throw new UserError(`${labels.path}: expected labels of dims [n], got [${labels.dims.join(', ')}]`);
   }
   if (labels.dims[0] !== count) {
-    throw new UserError(
-      `${labels.path}: ${labels.dims[0]} labels but ${basename(images.path)} has ${count} images`,
-    );
+    throw new UserError(`${labels.path}: ${labels.dims[0]} labels but ${basename(images.path)} has ${count} images`);
   }
   for (let i = 0; i < count; i++) {
     if (labels.data[i] >= NUM_CLASSES) {
-      throw new UserError(
-        `${labels.path}: label ${labels.data[i]} at index ${i} is not below ${NUM_CLASSES}`,
-      );
+      throw new UserError(`${labels.path}: label ${labels.data[i]} at index ${i} is not below ${NUM_CLASSES}`);
     }
   }
   return { images: images.data, labels: labels.data, count };
