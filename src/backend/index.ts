@@ -1,5 +1,6 @@
 // Chooses the TensorFlow.js backend a run computes on. 'auto' takes the fastest one present:
-// cuda (tfjs-node-gpu with a visible GPU), tensorflow (libtensorflow on CPU via tfjs-node),
+// cuda (tfjs-node-gpu with a visible GPU), webgpu (Dawn, on a hardware adapter only: webgpu.ts),
+// tensorflow (libtensorflow on CPU via tfjs-node),
 // wasm+onednn (wasm with convolutions in oneDNN through the optional addon, onednn.ts), wasm
 // (XNNPACK on all cores, with ctc's kernels: wasm/gradients.ts, wasm/threads.ts), then
 // plain-JS cpu. The native packages are optional dependencies, so they are imported dynamically
@@ -9,9 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { loadOneDnn, useNativeConvolutions } from './native/onednn.js';
 import { installWasmGradients } from './wasm/gradients.js';
+import { describeAdapter, SOFTWARE_ADAPTER_HINT, startWebgpu, type GpuAdapter } from './webgpu.js';
 import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm/threads.js';
 
-export type BackendChoice = 'auto' | 'cuda' | 'tensorflow' | 'wasm+onednn' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'cuda' | 'webgpu' | 'tensorflow' | 'wasm+onednn' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 export interface BackendInfo {
   name: BackendName;
@@ -19,6 +21,8 @@ export interface BackendInfo {
   tfBackend: string;
   /** One human line for logs, e.g. "wasm (SIMD, 1 thread)". */
   detail: string;
+  /** webgpu: the adapter the run computes on. */
+  adapter?: GpuAdapter;
 }
 export interface BackendOptions {
   /**
@@ -29,10 +33,19 @@ export interface BackendOptions {
   threads?: number;
 }
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cuda', 'tensorflow', 'wasm+onednn', 'wasm', 'cpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = [
+  'auto',
+  'cuda',
+  'webgpu',
+  'tensorflow',
+  'wasm+onednn',
+  'wasm',
+  'cpu',
+];
 
 const INSTALL_HINT: Record<BackendName, string> = {
   cuda: "install @tensorflow/tfjs-node-gpu (Linux x64, needs CUDA 11.2 + cuDNN 8.1 and an NVIDIA GPU), or choose backend 'auto'",
+  webgpu: `a GPU driver with Vulkan (Linux), Metal (macOS) or D3D12 (Windows); ${SOFTWARE_ADAPTER_HINT}; or choose backend 'auto'`,
   tensorflow:
     "install @tensorflow/tfjs-node (prebuilt libtensorflow for Linux/macOS/Windows x64), or choose backend 'auto'",
   'wasm+onednn':
@@ -84,6 +97,9 @@ const LOADERS: Record<BackendName, Loader> = {
     if (failed !== null) return failed;
     if (!usingGpu()) return 'libtensorflow started but sees no CUDA GPU';
     return { name: 'cuda', tfBackend: 'tensorflow', detail: 'cuda (tfjs-node-gpu, libtensorflow on GPU)' };
+  },
+  async webgpu() {
+    return webgpuLoader(false);
   },
   async tensorflow() {
     const failed = await startTensorflow(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']);
@@ -158,8 +174,20 @@ function wasmThreads(opts: BackendOptions): number {
   return requested;
 }
 
+/** webgpu for an explicit choice (any adapter) or for 'auto' (hardware adapters only). */
+async function webgpuLoader(hardwareOnly: boolean): Promise<BackendInfo | string> {
+  try {
+    const started = await startWebgpu(hardwareOnly);
+    if (typeof started === 'string') return started;
+    const { adapter } = started;
+    return { name: 'webgpu', tfBackend: 'webgpu', detail: `webgpu (Dawn on ${describeAdapter(adapter)})`, adapter };
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /** Auto order: fastest first. 'tensorflow' after 'cuda' also covers tfjs-node-gpu without a GPU. */
-const AUTO_ORDER: readonly BackendName[] = ['cuda', 'tensorflow', 'wasm+onednn', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendName[] = ['cuda', 'webgpu', 'tensorflow', 'wasm+onednn', 'wasm', 'cpu'];
 
 /**
  * Runs a loader, turning a throw (e.g. a .wasm file that fails to load) into a reason. A UserError
@@ -192,7 +220,7 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
   }
   const reasons: string[] = [];
   for (const name of AUTO_ORDER) {
-    const result = await load(name, opts);
+    const result = name === 'webgpu' ? await webgpuLoader(true) : await load(name, opts);
     if (typeof result !== 'string') return result;
     reasons.push(`${name}: ${result}`);
   }

@@ -5,6 +5,7 @@
 // tensors. Also the contrastive-center loss forward+backward on its own.
 
 import * as tf from '@tensorflow/tfjs';
+import { gpuMemory } from '../backend/webgpu.js';
 import { loadConfig } from '../config/load.js';
 import { makeBatch } from '../data/batches.js';
 import type { Split } from '../data/types.js';
@@ -51,6 +52,8 @@ export interface StepBench {
   peakTensorMiB: number;
   /** wasm only: the size of the wasm heap after the steps (it never shrinks, so this is its high-water mark), MiB. */
   wasmHeapMiB: number | null;
+  /** webgpu only: GPU buffers allocated (tfjs's pool included) at the peak, MiB. */
+  gpuMiB?: number | null;
   /** Tensors left after the last step minus before the first: 0 when nothing leaks. */
   tensorGrowth: number;
 }
@@ -85,6 +88,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
   let peakRss = 0;
   let peakTensors = 0;
   let peakBytes = 0;
+  let peakGpu = 0;
   const tensorsBefore = tf.memory().numTensors;
   try {
     for (let i = 0; i < opts.warmup + opts.steps; i++) {
@@ -102,6 +106,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       peakTensors = Math.max(peakTensors, mem.numTensors);
       peakBytes = Math.max(peakBytes, mem.numBytes);
+      peakGpu = Math.max(peakGpu, gpuMemory()?.allocated ?? 0);
     }
     const msPerStep = median(times);
     return {
@@ -117,6 +122,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
       peakTensorMiB: peakBytes / MIB,
       tensorGrowth: tf.memory().numTensors - tensorsBefore,
       wasmHeapMiB: wasmHeapBytes() / MIB || null,
+      gpuMiB: peakGpu / MIB || null,
     };
   } finally {
     exp.dispose();

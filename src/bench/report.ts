@@ -143,7 +143,7 @@ export function formatReport(report: BenchReport): string {
   const memory = report.ctc.steps
     .map(
       (s) =>
-        `${s.net} ${s.peakRssMiB.toFixed(0)} MiB RSS${s.wasmHeapMiB ? ` (wasm heap ${s.wasmHeapMiB.toFixed(0)} MiB)` : ''}, ${s.peakTensorMiB.toFixed(0)} MiB in ${s.peakTensors} tensors between steps`,
+        `${s.net} ${s.peakRssMiB.toFixed(0)} MiB RSS${s.wasmHeapMiB ? ` (wasm heap ${s.wasmHeapMiB.toFixed(0)} MiB)` : ''}${s.gpuMiB ? `, GPU ${s.gpuMiB.toFixed(0)} MiB` : ''}, ${s.peakTensorMiB.toFixed(0)} MiB in ${s.peakTensors} tensors between steps`,
     )
     .join('; ');
   return [

@@ -86,7 +86,7 @@ test(
 test('an unknown backend name is a UserError listing the valid ones', async () => {
   await assert.rejects(
     initBackend('metal' as BackendChoice),
-    userErrorMentioning('auto, cuda, tensorflow, wasm+onednn, wasm, cpu'),
+    userErrorMentioning('auto, cuda, webgpu, tensorflow, wasm+onednn, wasm, cpu'),
   );
 });
 

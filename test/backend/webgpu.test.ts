@@ -1,0 +1,163 @@
+// The webgpu backend (Dawn) against the cpu backend: every parameter's gradient of the three
+// networks, and both auxiliary losses' feature and center gradients, from identical inputs; a
+// short training run recorded as webgpu with its adapter; one clear line when Dawn finds no
+// adapter. Without a WebGPU adapter here (scripts/install-software-gpu.sh gives a software one)
+// the tests that need it skip, saying why.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend/index.js';
+import { centerLoss, contrastiveCenterLoss, softmaxCrossEntropy } from '../../src/losses/functions.js';
+import { buildModel } from '../../src/models/index.js';
+import { ctc, tempDir } from '../cli/helpers.js';
+import { relativeError, values } from './values.js';
+
+const NETWORKS = [
+  { name: 'lenets', inputShape: [28, 28, 1], batch: 8 },
+  { name: 'lenetspp', inputShape: [28, 28, 1], batch: 8 },
+  { name: 'resnet20', inputShape: [32, 32, 3], batch: 4 },
+] as const;
+const K = 10;
+const LABELS = (m: number) => Array.from({ length: m }, (_, i) => i % K);
+
+/** Every gradient ctc trains with, as named arrays, on the current backend. */
+async function gradients(): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const net of NETWORKS) {
+    const model = buildModel(net.name, { inputShape: [...net.inputShape], numClasses: K, seed: 7 });
+    const size = net.batch * net.inputShape.reduce((a: number, b: number) => a * b, 1);
+    const x = tf.tensor4d(values(size, 3), [net.batch, ...net.inputShape] as [number, number, number, number]);
+    const y = tf.tensor1d(LABELS(net.batch), 'int32');
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => {
+      const [, logits] = model.apply(x, { training: true }) as tf.Tensor2D[];
+      return softmaxCrossEntropy(logits, y);
+    }, variables);
+    for (const [i, v] of variables.entries())
+      out.set(`${net.name} ${i} ${v.name.replace(/_\d+/g, '')}`, (await grads[v.name].data()) as Float32Array);
+    tf.dispose([value, x, y, ...Object.values(grads)]);
+    model.dispose();
+  }
+  const m = 16;
+  const d = 3;
+  const features = tf.tensor2d(values(m * d, 5), [m, d]);
+  const centers = tf.tensor2d(values(K * d, 6), [K, d]);
+  const labels = tf.tensor1d(LABELS(m), 'int32');
+  for (const [name, loss] of [
+    [
+      'contrastive-center',
+      (f: tf.Tensor, c: tf.Tensor) =>
+        contrastiveCenterLoss(f as tf.Tensor2D, labels, c as tf.Tensor2D, { reduction: 'sum' }),
+    ],
+    [
+      'center',
+      (f: tf.Tensor, c: tf.Tensor) => centerLoss(f as tf.Tensor2D, labels, c as tf.Tensor2D, { reduction: 'sum' }),
+    ],
+  ] as const) {
+    const [df, dc] = tf.grads((f, c) => loss(f, c))([features, centers]);
+    out.set(`${name} features`, (await df.data()) as Float32Array);
+    out.set(`${name} centers`, (await dc.data()) as Float32Array);
+    tf.dispose([df, dc]);
+  }
+  tf.dispose([features, centers, labels]);
+  return out;
+}
+
+async function webgpuOrReason(): Promise<string | null> {
+  try {
+    await initBackend('webgpu');
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+test('webgpu: gradients of the three networks and both aux losses match cpu', async (t) => {
+  await initBackend('cpu');
+  const cpu = await gradients(); // everything on cpu first: tfjs cannot move live tensors off webgpu in Node
+  const unavailable = await webgpuOrReason();
+  if (unavailable) return t.skip(`no WebGPU adapter here: ${unavailable}`);
+  const gpu = await gradients();
+  assert.deepEqual([...gpu.keys()], [...cpu.keys()]);
+  assert.ok(cpu.size > 3 * 8, `${cpu.size} gradients`);
+  const worst = [...cpu]
+    .map(([key, want]) => [key, relativeError(gpu.get(key) as Float32Array, want)] as const)
+    .sort((a, b) => b[1] - a[1]);
+  t.diagnostic(
+    `worst relative errors: ${worst
+      .slice(0, 3)
+      .map(([k, e]) => `${k} ${e.toExponential(1)}`)
+      .join(', ')}`,
+  );
+  for (const [key, err] of worst) assert.ok(err < 1e-3, `${key}: relative error ${err}`);
+});
+
+test('webgpu: a short training run is recorded with its adapter, same accuracy as wasm', async (t) => {
+  const unavailable = await webgpuOrReason();
+  if (unavailable) return t.skip(`no WebGPU adapter here: ${unavailable}`);
+  const dir = tempDir('ctc-webgpu-');
+  const args = (backend: string) => [
+    'train',
+    '--config',
+    'mnist-lenets-softmax.yaml',
+    '--set',
+    'dataset.trainLimit=640',
+    '--set',
+    'dataset.testLimit=500',
+    '--set',
+    'train.iterations=20',
+    '--set',
+    'train.batchSize=32',
+    '--backend',
+    backend,
+    '--out',
+    backend,
+    '--quiet',
+  ];
+  const gpu = ctc(args('webgpu'), dir, { XDG_RUNTIME_DIR: dir });
+  assert.equal(gpu.code, 0, gpu.stderr);
+  const wasm = ctc(args('wasm'), dir);
+  assert.equal(wasm.code, 0, wasm.stderr);
+  const summary = (b: string) => JSON.parse(fs.readFileSync(path.join(dir, b, 'summary.json'), 'utf8'));
+  const s = summary('webgpu');
+  assert.equal(s.backend.name, 'webgpu');
+  assert.ok(s.backend.adapter && typeof s.backend.adapter.software === 'boolean', JSON.stringify(s.backend));
+  assert.ok(Number.isFinite(s.lossTerms.loss) && s.lossTerms.loss > 0, `loss ${s.lossTerms.loss}`);
+  assert.ok(
+    Math.abs(s.testAccuracy - summary('wasm').testAccuracy) < 3,
+    `webgpu ${s.testAccuracy}% vs wasm ${summary('wasm').testAccuracy}%`,
+  );
+});
+
+test('webgpu: no adapter is one clear line, exit 2, never a silent fall to another backend', () => {
+  const dir = tempDir('ctc-webgpu-none-');
+  const r = ctc(
+    [
+      'train',
+      '--config',
+      'mnist-lenets-softmax.yaml',
+      '--set',
+      'train.iterations=1',
+      '--backend',
+      'webgpu',
+      '--out',
+      'x',
+    ],
+    dir,
+    {
+      VK_ICD_FILENAMES: path.join(dir, 'no-such-icd.json'),
+      CTC_WEBGPU_FLAGS: 'backend=vulkan',
+    },
+  );
+  assert.equal(r.code, 2, r.stderr);
+  const last = r.stderr.trim().split('\n').pop() as string;
+  assert.match(
+    last,
+    /^ctc: backend 'webgpu' is not available \((Dawn found no WebGPU adapter|the webgpu package could not be loaded)/,
+  );
+  assert.match(last, /scripts\/install-software-gpu\.sh/);
+  assert.ok(!fs.existsSync(path.join(dir, 'x', 'summary.json')), 'nothing trained');
+});
