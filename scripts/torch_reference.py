@@ -136,18 +136,18 @@ def median_ms(fn, steps, warmup):
     return statistics.median(times), times
 
 
-def bench_net(name, batch, steps, warmup, memory_format):
+def bench_net(name, batch, steps, warmup, memory_format, device="cpu"):
     make, shape, weight_decay = NETS[name]
     torch.manual_seed(1)
-    model = make().to(memory_format=memory_format)
+    model = make().to(device=device, memory_format=memory_format)
     decay = [p for n, p in model.named_parameters() if n.endswith("weight") and p.dim() > 1]
     rest = [p for n, p in model.named_parameters() if not (n.endswith("weight") and p.dim() > 1)]
     sgd = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0}], lr=0.01, momentum=0.9)
     feature_dim = model.logits.in_features
-    centers = (torch.rand(10, feature_dim) * 2 - 1) * (3 / feature_dim) ** 0.5
+    centers = ((torch.rand(10, feature_dim) * 2 - 1) * (3 / feature_dim) ** 0.5).to(device)
     centers.requires_grad_(True)
-    x = torch.rand(batch, *shape).contiguous(memory_format=memory_format)
-    y = torch.arange(batch) % 10
+    x = torch.rand(batch, *shape).to(device).contiguous(memory_format=memory_format)
+    y = (torch.arange(batch) % 10).to(device)
 
     def step():
         features, logits = model(x)
@@ -202,6 +202,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--formats", default="contiguous,channels_last")
     parser.add_argument("--no-loss", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU check (scripts/gpu-check)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     formats = {"contiguous": torch.contiguous_format, "channels_last": torch.channels_last}
@@ -209,7 +210,7 @@ def main():
     for name in [n for n in args.nets.split(",") if n]:
         if name not in NETS:
             sys.exit(f"torch_reference.py: unknown net '{name}' (known: {', '.join(NETS)})")
-        runs = {fmt: bench_net(name, args.batch, args.steps, args.warmup, formats[fmt]) for fmt in args.formats.split(",")}
+        runs = {fmt: bench_net(name, args.batch, args.steps, args.warmup, formats[fmt], args.device) for fmt in args.formats.split(",")}
         best = min(runs, key=lambda fmt: runs[fmt]["msPerStep"])
         nets[name] = {**runs[best], "memoryFormat": best, "byFormat": {fmt: r["msPerStep"] for fmt, r in runs.items()}}
     loss = []
@@ -226,6 +227,7 @@ def main():
         "torch": torch.__version__,
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
+        "device": args.device if args.device == "cpu" else f"{args.device} ({torch.cuda.get_device_name(0)})",
         "blas": next((part.split("=", 1)[1] for part in config.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "unknown"),
         "blasLibrary": blas_library(),
         "mkldnn": torch.backends.mkldnn.is_available(),

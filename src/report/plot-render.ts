@@ -9,9 +9,11 @@ import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
 export const FONT_FAMILY = 'DejaVu Sans';
-const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) =>
-  createRequire(import.meta.url).resolve(`dejavu-fonts-ttf/ttf/${f}`),
-);
+/** The bundled font's files, resolved when a chart is first drawn. */
+const fontFiles = () =>
+  ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) =>
+    createRequire(import.meta.url).resolve(`dejavu-fonts-ttf/ttf/${f}`),
+  );
 
 /** Chart-wide defaults: the bundled font everywhere, white background. */
 export const CHART_CONFIG = {
@@ -34,7 +36,7 @@ function resvgOptions(scale: number): ResvgRenderOptions {
   return {
     background: 'white',
     fitTo: { mode: 'zoom', value: scale },
-    font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
+    font: { fontFiles: fontFiles(), loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
   };
 }
 

@@ -2,11 +2,8 @@
 // the mean (Student's t), and a paired t-test of one loss against softmax on the same seeds.
 // t distributions come from stdlib (well-kept numerical code), not from a hand-written series.
 
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const tCdf = require('@stdlib/stats-base-dists-t-cdf') as (x: number, dof: number) => number;
-const tQuantile = require('@stdlib/stats-base-dists-t-quantile') as (p: number, dof: number) => number;
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;

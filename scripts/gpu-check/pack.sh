@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Packs what a machine with an NVIDIA GPU needs to time ctc's webgpu backend beside PyTorch CUDA,
+# with no internet and possibly no Node: this machine's node binary, ctc bundled into one file
+# (esbuild), Dawn's dawn.node for linux-x64, resvg's binding, the configs and the PyTorch script.
+# Run after `npm ci` (which builds dist/); writes gpu-check.tar.xz (at most 64 MiB) in the
+# current folder. On the GPU machine: tar xf gpu-check.tar.xz && gpu-check/run.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+out="${1:-$PWD/gpu-check.tar.xz}"
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+pack="$stage/gpu-check"
+mkdir -p "$pack/bin" "$pack/node_modules/@resvg" "$pack/scripts" "$pack/node_modules/webgpu/dist"
+cp "$(command -v node)" "$pack/bin/node"
+"$root/node_modules/.bin/esbuild" "$root/bin/ctc.js" --bundle --platform=node --format=esm --target=node18 --minify \
+  --outfile="$pack/ctc.mjs" --log-level=warning \
+  --external:webgpu --external:@resvg/resvg-js --external:ctc-onednn --external:msgpackr-extract \
+  --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
+  --banner:js="import { createRequire as __ctcRequire } from 'module'; const require = __ctcRequire(import.meta.url);"
+# The bundle finds its configs and scripts beside the package.json named ctc.
+node -e "const p=require('$root/package.json'); console.log(JSON.stringify({name:p.name, version:p.version, type:'module'}))" > "$pack/package.json"
+cp -r "$root/configs" "$pack/configs"
+cp "$root/scripts/torch_reference.py" "$root/scripts/gpu-check/run.sh" "$root/scripts/gpu-check/side-by-side.mjs" "$pack/scripts/"
+mv "$pack/scripts/run.sh" "$pack/run.sh"
+wg="$root/node_modules/webgpu"
+cp "$wg/package.json" "$wg/index.js" "$pack/node_modules/webgpu/"
+cp -r "$wg/dist/linux-x64" "$pack/node_modules/webgpu/dist/"
+cp -r "$root/node_modules/@resvg/resvg-js" "$pack/node_modules/@resvg/"
+[ -d "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" ] && cp -r "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" "$pack/node_modules/@resvg/"
+git -C "$root" rev-parse HEAD > "$pack/COMMIT" 2>/dev/null || echo unknown > "$pack/COMMIT"
+XZ_OPT="${XZ_OPT:--T0}" tar -C "$stage" -cJf "$out" gpu-check
+size=$(stat -c %s "$out")
+echo "gpu-check: $out, $((size / 1048576)) MiB (commit $(cat "$pack/COMMIT"))"
+if [ "$size" -gt $((64 * 1048576)) ]; then echo "gpu-check: over 64 MiB" >&2; exit 1; fi
