@@ -99,24 +99,10 @@ test('webgpu: a short training run is recorded with its adapter, same accuracy a
   const unavailable = await webgpuOrReason();
   if (unavailable) return t.skip(`no WebGPU adapter here: ${unavailable}`);
   const dir = tempDir('ctc-webgpu-');
-  const args = (backend: string) => [
-    'train',
-    '--config',
-    'mnist-lenets-softmax.yaml',
-    '--set',
-    'dataset.trainLimit=640',
-    '--set',
-    'dataset.testLimit=500',
-    '--set',
-    'train.iterations=20',
-    '--set',
-    'train.batchSize=32',
-    '--backend',
-    backend,
-    '--out',
-    backend,
-    '--quiet',
-  ];
+  const args = (backend: string) =>
+    `train --config mnist-lenets-softmax.yaml --set dataset.trainLimit=640 --set dataset.testLimit=500 --set train.iterations=20 --set train.batchSize=32 --backend ${backend} --out ${backend} --quiet`.split(
+      ' ',
+    );
   const gpu = ctc(args('webgpu'), dir, { XDG_RUNTIME_DIR: dir });
   assert.equal(gpu.code, 0, gpu.stderr);
   const wasm = ctc(args('wasm'), dir);
