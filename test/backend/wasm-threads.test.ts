@@ -56,7 +56,12 @@ test('wasm starts with 2 XNNPACK threads and computes the same weight gradients 
       diff = Math.max(diff, Math.abs(results[1][i][j] - v));
       scale = Math.max(scale, Math.abs(v));
     });
-    assert.ok(diff / scale <= 1e-4, `weight ${i}: relative error ${diff / scale}`);
+    // The first kernel's gradient comes back through batch norm's batch statistics: float32 sums
+    // over 8192 positions that mostly cancel, so a different summation order (XNNPACK's threads
+    // split the work differently under load) moves it by up to 6e-3 relative (seen on a loaded
+    // machine); a wrong kernel moves it by O(1). The other weights agree to 1e-4.
+    const tolerance = i === 0 ? 3e-2 : 1e-4;
+    assert.ok(diff / scale <= tolerance, `weight ${i}: relative error ${diff / scale}`);
   });
   model.dispose();
   labels.dispose();
