@@ -3,7 +3,7 @@
 // micro-benchmark. Pure functions: the bench command does the measuring and the writing.
 
 import type { LossBench, StepBench } from './measure.js';
-import type { TorchOutcome } from './torch.js';
+import { onReferenceBlas, type TorchOutcome } from './torch.js';
 
 /** Targets for ctc / PyTorch, ms per training step (fwd + bwd + update, batch 128, 2 cores). */
 export const STEP_TARGETS: Record<string, number> = { lenets: 1.2, lenetspp: 4.5, resnet20: 4.5 };
@@ -153,6 +153,12 @@ export function formatReport(report: BenchReport): string {
     '',
     `Machine: ${p.machine.cpu}, ${p.machine.cores} cores, ${p.machine.memoryGiB} GiB, ${p.machine.platform}.`,
     `ctc: ${p.backend}; Node ${p.versions.node}, tfjs ${p.versions['@tensorflow/tfjs-core']}. ${torchLine}.`,
+    ...(torch.ran && onReferenceBlas(torch.result)
+      ? [
+          '',
+          '**Warning: PyTorch ran on the reference BLAS, which flatters ctc; install libopenblas0-pthread (ctc bench then puts it first) and measure again.**',
+        ]
+      : []),
     '',
     `Median ms per training step (forward, backward, SGD update, center update; softmax + contrastive-center loss), batch ${report.settings.batch}, ${report.settings.steps} timed step(s) after ${report.settings.warmup} warm-up step(s).`,
     '',

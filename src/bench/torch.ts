@@ -7,6 +7,23 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 
 export const PYTHON = '/usr/bin/python3';
+/** Debian's threaded OpenBLAS (libopenblas0-pthread): its libblas.so.3 is the strongest CPU anchor. */
+export const OPENBLAS_PTHREAD_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+
+/**
+ * The environment PyTorch runs in: Debian's torch loads whatever libblas.so.3 the alternatives
+ * system names, possibly the slow reference BLAS; with OpenBLAS's threaded build installed, it is
+ * put first on the library path, so the comparison is against the strongest BLAS present.
+ */
+export function torchEnv(env: NodeJS.ProcessEnv = process.env, openblasDir = OPENBLAS_PTHREAD_DIR): NodeJS.ProcessEnv {
+  if (!fs.existsSync(path.join(openblasDir, 'libblas.so.3'))) return env;
+  return { ...env, LD_LIBRARY_PATH: [openblasDir, env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+}
+
+/** Whether PyTorch ran on the reference BLAS (netlib's, Debian's libblas3): it flatters ctc. */
+export function onReferenceBlas(result: Pick<TorchResult, 'blasLibrary'>): boolean {
+  return result.blasLibrary.some((lib) => /\/blas\/libblas\.so/.test(lib));
+}
 export const TORCH_SCRIPT = path.join(PACKAGE_ROOT, 'scripts', 'torch_reference.py');
 
 export interface TorchNet {
@@ -75,7 +92,7 @@ export function runTorchReference(opts: {
     String(opts.threads),
   ];
   if (!opts.loss) args.push('--no-loss');
-  const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: torchEnv() });
   if (run.error || run.status !== 0) {
     return {
       ran: false,

@@ -2,6 +2,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { LossBench, StepBench } from '../../src/bench/measure.js';
 import {
   formatLossTable,
@@ -13,7 +16,7 @@ import {
   type BenchReport,
 } from '../../src/bench/report.js';
 import { median } from '../../src/bench/stats.js';
-import type { TorchOutcome } from '../../src/bench/torch.js';
+import { torchEnv, type TorchOutcome, type TorchResult } from '../../src/bench/torch.js';
 
 const step = (net: string, ms: number): StepBench => ({
   net,
@@ -119,4 +122,40 @@ test('without PyTorch the report says why it was skipped', () => {
   assert.match(md, /Machine: CPU, 2 cores, 8 GiB, linux x64\./);
   assert.match(md, /Peak memory: lenets 300 MiB RSS \(wasm heap 256 MiB\), 12 MiB in 40 tensors between steps\./);
   assert.match(md, /\| lenets \| 110\.0 \| 1164 \| — \| — \| ≤ 1\.2: n\/a \|/);
+});
+
+test('the report warns when PyTorch ran on the reference BLAS, and only then', () => {
+  const reference: TorchOutcome = {
+    ran: true,
+    result: {
+      ...(torch as { ran: true; result: TorchResult }).result,
+      blasLibrary: ['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0'],
+    },
+  };
+  const report = (t: TorchOutcome): BenchReport => ({
+    provenance: {
+      date: 'now',
+      commit: 'abc',
+      command: 'ctc bench',
+      machine: { cpu: 'x', cores: 2, memoryGiB: 24, platform: 'linux x64' },
+      versions: { node: 'v20', '@tensorflow/tfjs-core': '4.22.0' },
+      backend: 'wasm',
+    },
+    settings: { batch: 128, steps: 10, warmup: 3 },
+    steps: stepRows([step('lenets', 110)], t),
+    loss: [],
+    ctc: { steps: [step('lenets', 110)], loss: [] },
+    torch: t,
+  });
+  assert.match(formatReport(report(reference)), /Warning: PyTorch ran on the reference BLAS/);
+  assert.doesNotMatch(formatReport(report(torch)), /reference BLAS/);
+});
+
+test('PyTorch gets the threaded OpenBLAS first on its library path when it is installed', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctc-openblas-'));
+  assert.equal(torchEnv({ LD_LIBRARY_PATH: '/x' }, dir).LD_LIBRARY_PATH, '/x', 'no libblas.so.3 there: unchanged');
+  fs.writeFileSync(path.join(dir, 'libblas.so.3'), '');
+  assert.equal(torchEnv({ LD_LIBRARY_PATH: '/x' }, dir).LD_LIBRARY_PATH, `${dir}:/x`);
+  assert.equal(torchEnv({}, dir).LD_LIBRARY_PATH, dir);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
