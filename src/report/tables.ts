@@ -22,7 +22,7 @@ export interface RunRecord {
   epochs: number;
   iterations: number;
   batchSize?: number;
-  backend: { name: string };
+  backend: { name: string; adapter?: { vendor: string; architecture: string; device: string; software: boolean } };
   /** `ctc verify`'s result beside the run, when there is one. */
   verification?: VerificationRecord;
   featureMetrics?: { raw: FeatureScores; normalized: FeatureScores };
@@ -80,6 +80,14 @@ export interface AccuracyTable {
 
 const LOSS_ORDER = ['softmax', 'center', 'contrastive-center'];
 const uniq = <T>(xs: T[]): T[] => [...new Set(xs)].sort();
+
+/** The backend, with the adapter for webgpu: `webgpu (mesa software llvmpipe, software)`. */
+export function backendLabel(b: RunRecord['backend']): string {
+  if (!b.adapter) return b.name;
+  const what =
+    [b.adapter.vendor, b.adapter.architecture, b.adapter.device].filter(Boolean).join(' ') || 'unnamed adapter';
+  return `${b.name} (${what}${b.adapter.software ? ', software' : ''})`;
+}
 
 /** The dataset, with the classes a run kept when it trained on some of them: `mnist [0-6]`. */
 export function datasetLabel(r: Pick<RunRecord, 'dataset'>): string {
@@ -147,7 +155,7 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       epochs: uniq(group.map((r) => r.epochs)),
       iterations: uniq(group.map((r) => r.iterations)),
       trainSize: uniq(group.map((r) => r.dataset.trainSize)),
-      backends: uniq(group.map((r) => r.backend.name)),
+      backends: uniq(group.map((r) => backendLabel(r.backend))),
     };
   });
   pairWithSoftmax(rows, (a, b) => a.dataset === b.dataset && a.network === b.network && a.budget === b.budget);

@@ -155,3 +155,25 @@ test('rows with validation accuracy get a table ranked by it, with the center la
   assert.match(ranked[0], /\| 98\.60 ± 0\.14 \| 2 \| 98\.00 ± 0\.00 \| 0\.300 \|$/);
   assert.match(ranked[2], /\| — \|$/);
 });
+
+test('the backend column names a webgpu run with its adapter', () => {
+  const gpu = {
+    ...run('softmax', 1, 98),
+    backend: {
+      name: 'webgpu',
+      adapter: { vendor: 'nvidia', architecture: 'ada', device: 'NVIDIA L4', software: false },
+    },
+  };
+  const lavapipe = {
+    ...run('softmax', 2, 98),
+    backend: {
+      name: 'webgpu',
+      adapter: { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', software: true },
+    },
+  };
+  assert.deepEqual(accuracyRows([gpu, lavapipe, run('softmax', 3, 98)])[0].backends, [
+    'wasm',
+    'webgpu (mesa software llvmpipe, software)',
+    'webgpu (nvidia ada NVIDIA L4)',
+  ]);
+});
