@@ -100,23 +100,26 @@ test('loss rows compare with the distance-matrix PyTorch loss; only the 100,000-
   assert.match(formatLossTable(rows), /\| 128, 512, 100,000 \| 200\.00 \| 800\.00 \| 90\.00 \| 0\.25 \| < 1: yes \|/);
 });
 
+/** A whole report of one LeNets step against the given PyTorch outcome. */
+const reportWith = (t: TorchOutcome): BenchReport => ({
+  provenance: {
+    date: '2025-01-01T00:00:00.000Z',
+    commit: 'abc',
+    command: 'ctc bench',
+    machine: { cpu: 'CPU', cores: 2, memoryGiB: 8, platform: 'linux x64' },
+    versions: { node: 'v20', '@tensorflow/tfjs-core': '4.22.0' },
+    backend: 'wasm (SIMD, 2 threads)',
+  },
+  settings: { batch: 128, steps: 10, warmup: 3 },
+  steps: stepRows([step('lenets', 110)], t),
+  loss: [],
+  ctc: { steps: [step('lenets', 110)], loss: [] },
+  torch: t,
+});
+
 test('without PyTorch the report says why it was skipped', () => {
   const skipped: TorchOutcome = { ran: false, reason: '/usr/bin/python3 cannot import torch' };
-  const report: BenchReport = {
-    provenance: {
-      date: '2025-01-01T00:00:00.000Z',
-      commit: 'abc',
-      command: 'ctc bench',
-      machine: { cpu: 'CPU', cores: 2, memoryGiB: 8, platform: 'linux x64' },
-      versions: { node: 'v20', '@tensorflow/tfjs-core': '4.22.0' },
-      backend: 'wasm (SIMD, 2 threads)',
-    },
-    settings: { batch: 128, steps: 10, warmup: 3 },
-    steps: stepRows([step('lenets', 110)], skipped),
-    loss: [],
-    ctc: { steps: [step('lenets', 110)], loss: [] },
-    torch: skipped,
-  };
+  const report = reportWith(skipped);
   const md = formatReport(report);
   assert.match(md, /PyTorch skipped: \/usr\/bin\/python3 cannot import torch\./);
   assert.match(md, /Machine: CPU, 2 cores, 8 GiB, linux x64\./);
@@ -132,23 +135,8 @@ test('the report warns when PyTorch ran on the reference BLAS, and only then', (
       blasLibrary: ['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0'],
     },
   };
-  const report = (t: TorchOutcome): BenchReport => ({
-    provenance: {
-      date: 'now',
-      commit: 'abc',
-      command: 'ctc bench',
-      machine: { cpu: 'x', cores: 2, memoryGiB: 24, platform: 'linux x64' },
-      versions: { node: 'v20', '@tensorflow/tfjs-core': '4.22.0' },
-      backend: 'wasm',
-    },
-    settings: { batch: 128, steps: 10, warmup: 3 },
-    steps: stepRows([step('lenets', 110)], t),
-    loss: [],
-    ctc: { steps: [step('lenets', 110)], loss: [] },
-    torch: t,
-  });
-  assert.match(formatReport(report(reference)), /Warning: PyTorch ran on the reference BLAS/);
-  assert.doesNotMatch(formatReport(report(torch)), /reference BLAS/);
+  assert.match(formatReport(reportWith(reference)), /Warning: PyTorch ran on the reference BLAS/);
+  assert.doesNotMatch(formatReport(reportWith(torch)), /reference BLAS/);
 });
 
 test('PyTorch gets the threaded OpenBLAS first on its library path when it is installed', () => {
