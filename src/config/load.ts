@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from '../util/package-root.js';
 import YAML, { isMap, isScalar, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { didYouMean, didYouMeanHint, unknownName } from '../util/did-you-mean.js';
+import { didYouMeanHint, unknownName } from '../util/did-you-mean.js';
 import { configSchema, type Config } from './schema.js';
 import { describeIssue, knownKeysAt } from './issues.js';
 import { MODELS } from '../models/index.js';
@@ -37,10 +37,8 @@ export function resolveConfigPath(arg: string): string {
   const found = candidates.find((c) => fs.existsSync(c));
   if (found && !arg.includes('/')) return found;
   const names = fs.existsSync(CONFIGS_DIR) ? fs.readdirSync(CONFIGS_DIR).filter((n) => n.endsWith('.yaml')) : [];
-  const hint = didYouMean(path.basename(arg), names);
-  throw new UserError(
-    `--config: no such file '${arg}'${hint ? ` (did you mean '${hint}'?)` : ''}; bare names are looked up in ${CONFIGS_DIR}`,
-  );
+  const hint = didYouMeanHint(path.basename(arg), names);
+  throw new UserError(`--config: no such file '${arg}'${hint}; bare names are looked up in ${CONFIGS_DIR}`);
 }
 
 interface Override {
