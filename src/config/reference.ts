@@ -5,7 +5,8 @@
 
 import { z } from 'zod';
 import { DATASETS } from '../data/index.js';
-import { defaultOf, LOSSES } from '../losses/index.js';
+import { defaultOf, LOSSES, settingOwner } from '../losses/index.js';
+import { isChoice } from '../losses/settings.js';
 import type { LossSetting } from '../losses/types.js';
 import { MODELS } from '../models/index.js';
 import { configSchema } from './schema.js';
@@ -94,8 +95,8 @@ function lossEntries(): Entry[] {
     }
   }
   const choices = (key: string) => {
-    const setting = [...Object.values(LOSSES)].map((s) => s.settings[key]).find(Boolean);
-    return setting && Array.isArray(setting.rule) ? `${setting.rule.join(' | ')}: ` : '';
+    const setting = settingOwner(key);
+    return isChoice(setting) ? `${setting.rule.join(' | ')}: ` : '';
   };
   return [
     { key: 'loss.name', help: names('loss', Object.keys(LOSSES)) },
