@@ -75,15 +75,37 @@ function randomSplit(size: number, imageShape: [number, number, number], numClas
   return { images, labels, count: size };
 }
 
-export async function benchTrainStep(net: string, opts: StepBenchOptions): Promise<StepBench> {
+export type BenchSetup = ReturnType<typeof benchSetup>;
+
+/** A benchmarked network's experiment (model, loss, Sgd), built from its config, and two batches of random pixels. */
+export function benchSetup(net: string, batch: number) {
   const configName = BENCH_CONFIGS[net];
   const { config: cfg } = loadConfig(configName);
   const shape = DATASET_SHAPES[cfg.dataset.name];
   if (shape === undefined) throw new Error(`bench: no image shape known for dataset '${cfg.dataset.name}'`);
   const exp = buildExperiment(cfg, shape);
-  const { spec, model, loss, sgd } = exp;
-  const split = randomSplit(opts.batch * 2, shape.imageShape, shape.numClasses, cfg.seed);
-  const imagesShape = [opts.batch, ...shape.imageShape];
+  const split = randomSplit(batch * 2, shape.imageShape, shape.numClasses, cfg.seed);
+  return { net, batch, configName, cfg, shape, exp, split };
+}
+
+/** Training step i (0-based) on the setup's batch i % 2, as the loop makes it; returns its wall ms. */
+export async function benchStep(setup: BenchSetup, i: number): Promise<number> {
+  const { net, batch, cfg, shape, exp, split } = setup;
+  const indices = Int32Array.from({ length: batch }, (_, j) => (i % 2) * batch + j);
+  const b = makeBatch(split, indices, exp.spec.inputScaling, shape.imageShape);
+  const x = tf.tensor(b.x, [batch, ...shape.imageShape]);
+  const y = tf.tensor1d(b.y, 'int32');
+  const lr = learningRate(cfg.train.schedule, cfg.train.lr, i);
+  const start = performance.now();
+  const step = await trainStep(exp.model, exp.loss, exp.sgd, x, y, lr).finally(() => tf.dispose([x, y]));
+  const ms = performance.now() - start;
+  if (!step.ok) throw new Error(`bench ${net}: step ${i + 1} failed: ${step.what}`);
+  return ms;
+}
+
+export async function benchTrainStep(net: string, opts: StepBenchOptions): Promise<StepBench> {
+  const setup = benchSetup(net, opts.batch);
+  const { configName, exp } = setup;
   const times: number[] = [];
   let peakRss = 0;
   let peakTensors = 0;
@@ -92,15 +114,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
   const tensorsBefore = tf.memory().numTensors;
   try {
     for (let i = 0; i < opts.warmup + opts.steps; i++) {
-      const indices = Int32Array.from({ length: opts.batch }, (_, j) => (i % 2) * opts.batch + j);
-      const batch = makeBatch(split, indices, spec.inputScaling, shape.imageShape);
-      const x = tf.tensor(batch.x, imagesShape);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const lr = learningRate(cfg.train.schedule, cfg.train.lr, i);
-      const start = performance.now();
-      const step = await trainStep(model, loss, sgd, x, y, lr).finally(() => tf.dispose([x, y]));
-      const ms = performance.now() - start;
-      if (!step.ok) throw new Error(`bench ${net}: step ${i + 1} failed: ${step.what}`);
+      const ms = await benchStep(setup, i);
       if (i >= opts.warmup) times.push(ms);
       const mem = tf.memory();
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -113,7 +127,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
       net,
       config: configName,
       batch: opts.batch,
-      parameters: model.countParams(),
+      parameters: exp.model.countParams(),
       msPerStep,
       imagesPerSecond: (opts.batch * 1000) / msPerStep,
       times,

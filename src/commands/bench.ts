@@ -23,6 +23,7 @@ import {
   stepTargets,
   type BenchReport,
 } from '../bench/report.js';
+import { formatProfile, profileTrainStep } from '../bench/profile.js';
 import { runTorchReference, type TorchOutcome } from '../bench/torch.js';
 import { UserError } from '../errors.js';
 import { integerFlag } from './flags.js';
@@ -38,6 +39,7 @@ interface BenchFlags {
   threads?: string;
   torch: boolean;
   loss: boolean;
+  profile: boolean;
   out: string;
 }
 
@@ -66,6 +68,8 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   const threads = flags.threads === undefined ? undefined : integerFlag('--threads', flags.threads, 1);
   const backend = await initBackend(flags.backend as BackendChoice, { threads });
   note(`backend: ${backend.detail}`);
+
+  if (flags.profile) return profileCommand(nets, settings, backend.detail, flags.out);
 
   const steps: StepBench[] = [];
   for (const net of nets) {
@@ -121,6 +125,45 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   return 0;
 }
 
+/** `ctc bench --profile`: the kernel table of each network's step instead of the timing table. */
+async function profileCommand(
+  nets: string[],
+  settings: { batch: number; steps: number; warmup: number },
+  backend: string,
+  outDir: string,
+): Promise<number> {
+  const profiles = [];
+  for (const net of nets) {
+    const p = await profileTrainStep(net, settings);
+    process.stdout.write(`${formatProfile(p)}\n\n`);
+    profiles.push(p);
+  }
+  const provenance = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    command: ['ctc', ...process.argv.slice(2)].join(' '),
+    machine: machine(),
+    versions: versions(),
+    backend,
+  };
+  const out = path.resolve(outDir);
+  writeFileAtomic(path.join(out, 'profile.json'), `${JSON.stringify({ provenance, settings, profiles }, null, 2)}\n`);
+  const header = [
+    '# ctc bench --profile: where a training step goes, kernel by kernel',
+    '',
+    `${provenance.date}, commit ${provenance.commit}, \`${provenance.command}\``,
+    '',
+    `Backend: ${backend}. Wall ms of each kernel call summed per step over ${settings.steps} profiled steps after ${settings.warmup} warm-up step(s); kernels under 0.5% of the step in one row.`,
+    '',
+  ];
+  writeFileAtomic(
+    path.join(out, 'profile.md'),
+    `${[...header, ...profiles.map(formatProfile).join('\n\n').split('\n')].join('\n')}\n`,
+  );
+  note(`wrote ${path.join(out, 'profile.json')} and profile.md`);
+  return 0;
+}
+
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
@@ -140,6 +183,11 @@ export function registerBenchCommand(program: Command): void {
     )
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-loss', 'skip the loss micro-benchmark')
+    .option(
+      '--profile',
+      'instead of timing: where each step goes, kernel by kernel (profile.{json,md}; no PyTorch)',
+      false,
+    )
     .option('-o, --out <dir>', 'where bench.json and bench.md go', 'results')
     .addHelpText(
       'after',
@@ -150,7 +198,8 @@ The PyTorch reference needs Debian's python3-torch (apt-get install python3-torc
 Examples:
   ctc bench                                   # all networks, 10 steps each, with PyTorch
   ctc bench --nets lenets --steps 20 --no-torch
-  ctc bench --backend wasm --threads 1 --out /tmp/bench`,
+  ctc bench --backend wasm --threads 1 --out /tmp/bench
+  ctc bench --nets lenetspp,resnet20 --profile --steps 3 --out /tmp/profile`,
     )
     .action(async (flags: BenchFlags) => {
       process.exitCode = await benchCommand(flags);

@@ -39,3 +39,25 @@ test('ctc bench with an unknown network is a one-line error listing the known on
   assert.ok(isCleanError(run), run.stderr);
   assert.match(run.stderr, /--nets: unknown network 'lenet'; known: lenets, lenetspp, resnet20/);
 });
+
+test('ctc bench --profile writes the kernel table of a step: kernels only (no op scopes), adding up to the step', () => {
+  const dir = tempDir();
+  const run = ctc(
+    ['bench', '--profile', '--steps', '2', '--warmup', '1', '--nets', 'lenets', '--batch', '16', '--out', 'out'],
+    dir,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^lenets, batch 16: \d+\.\d ms per profiled step \(mean of 2\)$/m);
+  assert.match(run.stdout, /^\| outside kernels \(JavaScript\) \| \| -?\d+\.\d\d \| -?\d+\.\d%/m);
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'out/profile.json'), 'utf8'));
+  const [p] = report.profiles;
+  const names: string[] = p.kernels.map((k: { kernel: string }) => k.kernel);
+  for (const kernel of ['Conv2DBackpropFilter', 'MaxPoolGrad', 'CtcSgdMomentum'])
+    assert.ok(names.includes(kernel), kernel);
+  assert.ok(!names.some((n) => n.endsWith('__op') || n === 'unnamed scope'), `op scopes counted: ${names.join(', ')}`);
+  const kernelMs = p.kernels.reduce((sum: number, k: { ms: number }) => sum + k.ms, 0);
+  assert.ok(Math.abs(kernelMs + p.outsideMs - p.msPerStep) < 1e-6, 'rows + outside = step');
+  assert.ok(p.outsideMs >= 0, `the kernels (${kernelMs} ms) cannot take longer than the step (${p.msPerStep} ms)`);
+  assert.match(fs.readFileSync(path.join(dir, 'out/profile.md'), 'utf8'), /^# ctc bench --profile/);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).sort(), ['profile.json', 'profile.md']);
+});
