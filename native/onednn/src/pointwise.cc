@@ -47,6 +47,34 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// One 2x2 window's gradient over c channels: dy goes to the first maximum of the four, with
+// masks, not branches, so the loop vectorises (the maxima fall at random: branches mispredict). NaN and -infinity
+// become -infinity and never win; the first of equal maxima wins.
+static inline void poolWindow2x2(const float* __restrict x0, const float* __restrict x1, const float* __restrict x2,
+                                 const float* __restrict x3, const float* __restrict g, float* __restrict d0,
+                                 float* __restrict d1, float* __restrict d2, float* __restrict d3, int64_t c) {
+  const float lowest = -std::numeric_limits<float>::infinity();
+  for (int64_t k = 0; k < c; k++) {
+    const float n0 = std::max(lowest, x0[k]);  // (lowest < x) ? x : lowest: NaN becomes -infinity
+    const float n1 = std::max(lowest, x1[k]);
+    const float n2 = std::max(lowest, x2[k]);
+    const float n3 = std::max(lowest, x3[k]);
+    const float m = std::max(std::max(n0, n1), std::max(n2, n3));
+    // Integer masks: with bools GCC 12 sees control flow and leaves the loop scalar.
+    const int32_t any = m > lowest;
+    const int32_t e0 = n0 == m, e1 = n1 == m, e2 = n2 == m;
+    const int32_t w0 = any & e0;
+    const int32_t w1 = any & e1 & (e0 ^ 1);
+    const int32_t w2 = any & e2 & ((e0 | e1) ^ 1);
+    const int32_t w3 = any & ((e0 | e1 | e2) ^ 1);
+    const float gk = g[k];
+    d0[k] = w0 ? gk : 0.0f;
+    d1[k] = w1 ? gk : 0.0f;
+    d2[k] = w2 ? gk : 0.0f;
+    d3[k] = w3 ? gk : 0.0f;
+  }
+}
+
 // maxPoolGrad2x2(dims [n, h, w, oh, ow, c], x, dy, dx): the gradient of a 2x2, stride-2,
 // unpadded max pool. Each window sends its dy to its first maximum in row-major order, with a
 // strict > starting from -infinity (so NaN and -infinity never win): tfjs's cpu backend's rule,
@@ -57,29 +85,28 @@ napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info) {
     const int32_t* d = int32s(env, argv[0], 6, "pool dims");
     const int64_t n = d[0], h = d[1], w = d[2], oh = d[3], ow = d[4], c = d[5];
     if (n < 1 || c < 1 || oh < 0 || ow < 0 || h < 2 * oh || w < 2 * ow) throw JsError{"ctc-onednn: pool dims do not describe a 2x2 stride-2 pool"};
-    const float* x = floats(env, argv[1], size_t(n * h * w * c), "x");
-    const float* dy = floats(env, argv[2], size_t(n * oh * ow * c), "dy");
-    float* dx = floats(env, argv[3], size_t(n * h * w * c), "dx");
-    const float lowest = -std::numeric_limits<float>::infinity();
+    const float* __restrict x = floats(env, argv[1], size_t(n * h * w * c), "x");
+    const float* __restrict dy = floats(env, argv[2], size_t(n * oh * ow * c), "dy");
+    float* __restrict dx = floats(env, argv[3], size_t(n * h * w * c), "dx");
+    // Every element of dx is written once: each window's four, then the rows and columns no
+    // window covers (an odd height or width) as zeros.
 #pragma omp parallel for schedule(static) if (n * h * w * c >= kParallelMin)
     for (int64_t b = 0; b < n; b++) {
-      std::memset(dx + b * h * w * c, 0, sizeof(float) * size_t(h * w * c));
+      float* image = dx + b * h * w * c;
       for (int64_t r = 0; r < oh; r++) {
         for (int64_t col = 0; col < ow; col++) {
           const int64_t i0 = ((b * h + 2 * r) * w + 2 * col) * c;
           const int64_t i1 = i0 + c, i2 = i0 + w * c, i3 = i2 + c;
-          const float* g = dy + ((b * oh + r) * ow + col) * c;
-          for (int64_t k = 0; k < c; k++) {
-            float best = lowest;
-            int64_t at = -1;
-            if (x[i0 + k] > best) { best = x[i0 + k]; at = i0; }
-            if (x[i1 + k] > best) { best = x[i1 + k]; at = i1; }
-            if (x[i2 + k] > best) { best = x[i2 + k]; at = i2; }
-            if (x[i3 + k] > best) { at = i3; }
-            if (at >= 0) dx[at + k] = g[k];
+          const float* __restrict g = dy + ((b * oh + r) * ow + col) * c;
+          poolWindow2x2(x + i0, x + i1, x + i2, x + i3, g, dx + i0, dx + i1, dx + i2, dx + i3, c);
+        }
+        if (w > 2 * ow) {
+          for (int64_t rr = 2 * r; rr < 2 * r + 2; rr++) {
+            std::memset(image + (rr * w + 2 * ow) * c, 0, sizeof(float) * size_t((w - 2 * ow) * c));
           }
         }
       }
+      if (h > 2 * oh) std::memset(image + 2 * oh * w * c, 0, sizeof(float) * size_t((h - 2 * oh) * w * c));
     }
     return nullptr;
   });
