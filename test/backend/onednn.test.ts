@@ -129,6 +129,48 @@ test('oneDNN conv2d with dilation and explicit asymmetric padding matches cpu', 
 });
 
 test(
+  "a stride-1 convolution's input gradient runs as a forward convolution, and matches cpu either way (CTC_FAST_PATHS=0 turns it off)",
+  { skip },
+  async () => {
+    const explicit: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ];
+    const cases: [string, number[], number[], (x: tf.Tensor, f: tf.Tensor) => tf.Tensor][] = [
+      ['5x5 same', [3, 14, 13, 6], [5, 5, 6, 8], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')],
+      ['3x2 valid', [2, 9, 7, 5], [3, 2, 5, 4], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid')],
+      [
+        '4x4 explicit',
+        [2, 10, 9, 3],
+        [4, 4, 3, 7],
+        (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, explicit),
+      ],
+    ];
+    const saved = process.env.CTC_FAST_PATHS;
+    try {
+      for (const fast of ['1', '0']) {
+        process.env.CTC_FAST_PATHS = fast;
+        for (const [label, xShape, fShape, conv] of cases) {
+          const before = addon!.info().backwardDataViaForward;
+          await assertMatchesCpu(
+            [xShape, fShape],
+            (x, f) => [tf.grad((a: tf.Tensor) => weighted(conv(a, f)))(x)],
+            `${label}, CTC_FAST_PATHS=${fast}`,
+          );
+          const routed = addon!.info().backwardDataViaForward - before;
+          assert.equal(routed, fast === '1' ? 1 : 0, `${label}, CTC_FAST_PATHS=${fast}: forward-route calls`);
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.CTC_FAST_PATHS;
+      else process.env.CTC_FAST_PATHS = saved;
+    }
+  },
+);
+
+test(
   'max-pool gradients in the addon equal cpu exactly: 2x2, overlapping 3x3, same padding, 1x1; ties, NaN, -Infinity, odd sizes',
   { skip },
   async () => {

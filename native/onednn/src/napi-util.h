@@ -118,6 +118,8 @@ napi_value Forward(napi_env env, napi_callback_info info);
 napi_value BackwardData(napi_env env, napi_callback_info info);
 napi_value BackwardWeights(napi_env env, napi_callback_info info);
 size_t cachedPlans();
+// Input gradients that took the forward route (conv.cc, asForward) so far.
+size_t backwardDataViaForward();
 napi_value MatMul(napi_env env, napi_callback_info info);
 size_t cachedMatMulPlans();
 napi_value BatchNormForward(napi_env env, napi_callback_info info);

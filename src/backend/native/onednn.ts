@@ -25,7 +25,14 @@ export interface OneDnnAddon {
     relu: boolean,
     y: Float32Array,
   ): void;
-  backwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  /** viaForward: a stride-1 convolution's input gradient may run as a forward convolution (conv.cc, asForward). */
+  backwardData(
+    geometry: Int32Array,
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+    viaForward: boolean,
+  ): void;
   backwardWeights(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** dims: m, k, n; a is [m, k] (stored [k, m] when transposeA), b [k, n] (stored [n, k] when transposeB). */
   matMul(
@@ -79,7 +86,7 @@ export interface OneDnnAddon {
   relu(x: Float32Array, y: Float32Array): void;
   reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
-  info(): { version: string; isa: string; threads: number; cachedPlans: number };
+  info(): { version: string; isa: string; threads: number; cachedPlans: number; backwardDataViaForward: number };
 }
 
 interface Loaded {
@@ -119,6 +126,15 @@ export function useNativeConvolutions(addon: OneDnnAddon | null, threads = 1): v
 
 export function nativeConvolutions(): OneDnnAddon | null {
   return active;
+}
+
+/**
+ * Whether the addon's faster routes are on (the default): the input gradient through the forward
+ * convolution, and the fused kernels. CTC_FAST_PATHS=0 turns them off, for an A/B benchmark or to
+ * rule them out; results agree either way within float rounding (test/backend/native-fast-paths).
+ */
+export function nativeFastPaths(): boolean {
+  return process.env.CTC_FAST_PATHS !== '0';
 }
 
 /** The active addon, for a kernel that only exists with it; throws naming the kernel otherwise. */
@@ -188,7 +204,7 @@ export function nativeBackwardData(
 ): Info {
   const dx = output(backend, inShape);
   const [dys, fs, dxs] = f32s(backend, dy, filter, dx);
-  addon.backwardData(geometry, dys, fs, dxs);
+  addon.backwardData(geometry, dys, fs, dxs, nativeFastPaths());
   return dx;
 }
 
