@@ -19,8 +19,9 @@ import {
   formatStepTable,
   formatLossTable,
   lossRows,
-  stepRows,
+  roundRows,
   stepTargets,
+  type BenchRound,
   type BenchReport,
 } from '../bench/report.js';
 import { formatProfile, profileTrainStep } from '../bench/profile.js';
@@ -35,6 +36,7 @@ interface BenchFlags {
   batch: string;
   steps: string;
   warmup: string;
+  rounds: string;
   backend: string;
   threads?: string;
   torch: boolean;
@@ -65,19 +67,25 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     steps: integerFlag('--steps', flags.steps, 1),
     warmup: integerFlag('--warmup', flags.warmup, 0),
   };
+  const roundCount = integerFlag('--rounds', flags.rounds, 1);
   const threads = flags.threads === undefined ? undefined : integerFlag('--threads', flags.threads, 1);
   const backend = await initBackend(flags.backend as BackendChoice, { threads });
   note(`backend: ${backend.detail}`);
 
   if (flags.profile) return profileCommand(nets, settings, backend.detail, flags.out);
 
-  const steps: StepBench[] = [];
-  for (const net of nets) {
-    const result = await benchTrainStep(net, settings);
-    note(
-      `${net}: ${result.msPerStep.toFixed(1)} ms/step, ${result.imagesPerSecond.toFixed(0)} images/s (${result.times.map((t) => t.toFixed(0)).join(' ')})`,
-    );
-    steps.push(result);
+  const rounds: BenchRound[] = [];
+  for (let r = 1; r <= roundCount; r++) {
+    if (roundCount > 1) note(`round ${r} of ${roundCount}`);
+    const steps: StepBench[] = [];
+    for (const net of nets) {
+      const result = await benchTrainStep(net, settings);
+      note(
+        `${net}: ${result.msPerStep.toFixed(1)} ms/step, ${result.imagesPerSecond.toFixed(0)} images/s (${result.times.map((t) => t.toFixed(0)).join(' ')})`,
+      );
+      steps.push(result);
+    }
+    rounds.push({ steps, torch: torchRound(flags.torch, rounds[0]?.torch, nets, settings, flags.loss) });
   }
   const loss: LossBench[] = [];
   if (flags.loss) {
@@ -89,13 +97,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     }
   }
 
-  let torch: TorchOutcome = { ran: false, reason: 'not requested (--no-torch)' };
-  if (flags.torch) {
-    note('PyTorch reference: running scripts/torch_reference.py ...');
-    torch = runTorchReference({ nets, ...settings, threads: os.availableParallelism(), loss: flags.loss });
-    if (!torch.ran) note(`PyTorch reference skipped: ${torch.reason}`);
-  }
-
+  const torch = [...rounds].reverse().find((r) => r.torch.ran)?.torch ?? rounds[0].torch;
   const report: BenchReport = {
     provenance: {
       date: new Date().toISOString(),
@@ -110,10 +112,17 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
       },
       backend: backend.detail,
     },
-    settings,
-    steps: stepRows(steps, torch, stepTargets(backend.name)),
-    loss: lossRows(loss, torch),
-    ctc: { steps, loss },
+    settings: { ...settings, rounds: roundCount },
+    steps: roundRows(rounds, stepTargets(backend.name)),
+    rounds: rounds.map((r) =>
+      r.steps.map((s) => ({
+        net: s.net,
+        ctcMs: s.msPerStep,
+        torchMs: r.torch.ran ? (r.torch.result.nets[s.net]?.msPerStep ?? null) : null,
+      })),
+    ),
+    loss: lossRows(loss, rounds[0].torch),
+    ctc: { steps: rounds[0].steps, loss },
     torch,
   };
   process.stdout.write(`${formatStepTable(report.steps)}\n`);
@@ -123,6 +132,30 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   writeFileAtomic(path.join(out, 'bench.md'), formatReport(report));
   note(`wrote ${path.join(out, 'bench.json')} and bench.md`);
   return 0;
+}
+
+/**
+ * PyTorch's steps for one round (with the loss micro-benchmark, if asked, in the first), or why not; a
+ * round after one where PyTorch could not run does not try again.
+ */
+function torchRound(
+  wanted: boolean,
+  first: TorchOutcome | undefined,
+  nets: string[],
+  settings: { batch: number; steps: number; warmup: number },
+  loss: boolean,
+): TorchOutcome {
+  if (!wanted) return { ran: false, reason: 'not requested (--no-torch)' };
+  if (first !== undefined && !first.ran) return first;
+  note('PyTorch reference: running scripts/torch_reference.py ...');
+  const torch = runTorchReference({
+    nets,
+    ...settings,
+    threads: os.availableParallelism(),
+    loss: loss && first === undefined,
+  });
+  if (!torch.ran) note(`PyTorch reference skipped: ${torch.reason}`);
+  return torch;
 }
 
 /** `ctc bench --profile`: the kernel table of each network's step instead of the timing table. */
@@ -176,6 +209,11 @@ export function registerBenchCommand(program: Command): void {
     .option('--batch <n>', 'batch size', '128')
     .option('--steps <n>', 'timed steps per network (the median is reported)', '10')
     .option('--warmup <n>', 'untimed steps first', '3')
+    .option(
+      '--rounds <n>',
+      "rounds of ctc's steps then PyTorch's; the ratio is the median of the rounds' (this machine's speed drifts)",
+      '1',
+    )
     .addOption(new Option('-b, --backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option(
       '--threads <n>',
@@ -197,6 +235,7 @@ The PyTorch reference needs Debian's python3-torch (apt-get install python3-torc
 
 Examples:
   ctc bench                                   # all networks, 10 steps each, with PyTorch
+  ctc bench --nets lenetspp,resnet20 --no-loss --rounds 3   # ratios robust to drift
   ctc bench --nets lenets --steps 20 --no-torch
   ctc bench --backend wasm --threads 1 --out /tmp/bench
   ctc bench --nets lenetspp,resnet20 --profile --steps 3 --out /tmp/profile`,

@@ -61,3 +61,42 @@ test('ctc bench --profile writes the kernel table of a step: kernels only (no op
   assert.match(fs.readFileSync(path.join(dir, 'out/profile.md'), 'utf8'), /^# ctc bench --profile/);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).sort(), ['profile.json', 'profile.md']);
 });
+
+test('ctc bench --rounds 2 measures twice and keeps both rounds; --rounds 0 is a one-line error', () => {
+  const dir = tempDir();
+  const run = ctc(
+    [
+      'bench',
+      '--rounds',
+      '2',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--nets',
+      'lenets',
+      '--batch',
+      '16',
+      '--no-torch',
+      '--no-loss',
+      '--out',
+      'out',
+    ],
+    dir,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /round 1 of 2[\s\S]*round 2 of 2/);
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'out/bench.json'), 'utf8'));
+  assert.equal(report.settings.rounds, 2);
+  assert.equal(report.rounds.length, 2);
+  assert.deepEqual(
+    report.rounds.map((r: { net: string; torchMs: null }[]) => [r[0].net, r[0].torchMs]),
+    [
+      ['lenets', null],
+      ['lenets', null],
+    ],
+  );
+  const bad = ctc(['bench', '--rounds', '0', '--no-torch'], tempDir());
+  assert.ok(isCleanError(bad), bad.stderr);
+  assert.match(bad.stderr, /--rounds/);
+});
