@@ -2,10 +2,13 @@
 // three basic blocks (16, 32, 64 filters, stride 2 at the start of stages 2 and 3), option A
 // shortcuts (subsample + zero-padded channels, no parameters), global average pool [64-d
 // features] -> dense k. Convolutions have no bias and He initialisation; about 0.27 M parameters.
+// Each BN -> ReLU, and each block's BN -> add -> ReLU, is one layer (models/layers.ts: fused on
+// wasm+onednn), named after its batch norm.
 
 import * as tf from '@tensorflow/tfjs';
 import { subsamplePadChannels } from '../backend/wasm/shortcut.js';
 import { SeededInit } from './init.js';
+import { BatchNormReLU } from './layers.js';
 import type { ModelSpec } from './types.js';
 
 export interface ResNet20Options {
@@ -62,13 +65,12 @@ export const resnet20: ModelSpec<ResNet20Options> = {
         kernelInitializer: init.he(),
         name,
       });
-    const bn = (name: string) => tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name });
-    const relu = (name: string) => tf.layers.reLU({ name });
+    const bnRelu = (name: string, residual = false) =>
+      new BatchNormReLU({ axis: -1, momentum: 0.9, epsilon: 1e-5, name, residual });
 
     const input = tf.input({ shape: ctx.inputShape, name: 'image' });
     let h = conv(16, 1, 'conv1').apply(input) as tf.SymbolicTensor;
-    h = bn('bn1').apply(h) as tf.SymbolicTensor;
-    h = relu('relu1').apply(h) as tf.SymbolicTensor;
+    h = bnRelu('bn1').apply(h) as tf.SymbolicTensor;
 
     let channels = 16;
     [16, 32, 64].forEach((filters, s) => {
@@ -76,18 +78,15 @@ export const resnet20: ModelSpec<ResNet20Options> = {
         const name = `stage${s + 1}_block${b + 1}`;
         const strides = s > 0 && b === 0 ? 2 : 1;
         let r = conv(filters, strides, `${name}_conv1`).apply(h) as tf.SymbolicTensor;
-        r = bn(`${name}_bn1`).apply(r) as tf.SymbolicTensor;
-        r = relu(`${name}_relu1`).apply(r) as tf.SymbolicTensor;
+        r = bnRelu(`${name}_bn1`).apply(r) as tf.SymbolicTensor;
         r = conv(filters, 1, `${name}_conv2`).apply(r) as tf.SymbolicTensor;
-        r = bn(`${name}_bn2`).apply(r) as tf.SymbolicTensor;
         const shortcut =
           strides === 1 && filters === channels
             ? h
             : (new ShortcutA({ extraChannels: filters - channels, name: `${name}_shortcut` }).apply(
                 h,
               ) as tf.SymbolicTensor);
-        h = tf.layers.add({ name: `${name}_add` }).apply([r, shortcut]) as tf.SymbolicTensor;
-        h = relu(`${name}_relu2`).apply(h) as tf.SymbolicTensor;
+        h = bnRelu(`${name}_bn2`, true).apply([r, shortcut]) as tf.SymbolicTensor;
         channels = filters;
       }
     });

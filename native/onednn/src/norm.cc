@@ -1,6 +1,8 @@
 // Training-mode batch normalisation over the last axis of NHWC activations: statistics and
 // output in two passes, the gradient (through the batch statistics) in two more, on every core;
-// and plain per-column sums (tfjs's Sum over leading axes).
+// optionally fused with what follows it in ResNet: a ReLU, or a residual add and a ReLU, so that
+// neither the pre-activation nor the sum is ever written; and plain per-column sums (tfjs's Sum
+// over leading axes).
 
 #include <algorithm>
 #include <cmath>
@@ -11,11 +13,36 @@
 
 namespace ctc {
 
-// batchNormForward(dims, x, gamma, beta, epsilon, y, mean, variance): batch statistics (the
-// population variance, as tf.moments), y = (x - mean) / sqrt(variance + epsilon) * gamma + beta.
+// relu(v) as tfjs's cpu backend computes it: -0 gives 0, NaN stays NaN.
+inline float reluOf(float v) {
+  const float r = v > 0.0f ? v : 0.0f;
+  return v == v ? r : v;
+}
+
+// y = x * scale + shift (+ residual), then relu when asked: one pass, each variant its own loop.
+template <bool Residual, bool Relu>
+void normalise(int64_t rows, int64_t c, const float* x, const float* sc, const float* sh, const float* residual,
+               float* y) {
+#pragma omp parallel for schedule(static) if (rows * c >= kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict in = x + r * c;
+    const float* __restrict res = Residual ? residual + r * c : nullptr;
+    float* __restrict out = y + r * c;
+    for (int64_t k = 0; k < c; k++) {
+      float v = in[k] * sc[k] + sh[k];
+      if (Residual) v += res[k];
+      out[k] = Relu ? reluOf(v) : v;
+    }
+  }
+}
+
+// batchNormForward(dims, x, gamma, beta, epsilon, y, mean, variance, residual | null, relu): batch
+// statistics (the population variance, as tf.moments), y = (x - mean) / sqrt(variance + epsilon)
+// * gamma + beta, plus residual, then relu(y) when relu is true: in that order and rounding, the
+// same floats as the separate kernels give.
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    auto argv = arguments(env, info, 8);
+    auto argv = arguments(env, info, 10);
     const RowsByChannels d = rowsByChannels(env, argv[0]);
     const size_t size = size_t(d.rows * d.c);
     const float* x = floats(env, argv[1], size, "x");
@@ -25,6 +52,8 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
     float* y = floats(env, argv[5], size, "y");
     float* mean = floats(env, argv[6], size_t(d.c), "mean");
     float* variance = floats(env, argv[7], size_t(d.c), "variance");
+    const float* residual = optionalFloats(env, argv[8], size, "residual");
+    const bool relu = boolArg(env, argv[9], "relu");
     const int64_t c = d.c;
     std::vector<double> sum, sumSq;
     channelSums(d.rows, c, [x, c](int64_t r, double* __restrict s, double* __restrict q) {
@@ -45,24 +74,70 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
       scale[k] = float(s);
       shift[k] = float(double(beta[k]) - m * s);
     }
-    const float* __restrict sc = scale.data();
-    const float* __restrict sh = shift.data();
-#pragma omp parallel for schedule(static) if (d.rows * c >= kParallelMin)
-    for (int64_t r = 0; r < d.rows; r++) {
-      const float* __restrict in = x + r * c;
-      float* __restrict out = y + r * c;
-      for (int64_t k = 0; k < c; k++) out[k] = in[k] * sc[k] + sh[k];
+    const float* sc = scale.data();
+    const float* sh = shift.data();
+    if (residual != nullptr) {
+      if (relu) normalise<true, true>(d.rows, c, x, sc, sh, residual, y);
+      else normalise<true, false>(d.rows, c, x, sc, sh, residual, y);
+    } else {
+      if (relu) normalise<false, true>(d.rows, c, x, sc, sh, nullptr, y);
+      else normalise<false, false>(d.rows, c, x, sc, sh, nullptr, y);
     }
     return nullptr;
   });
 }
 
-// batchNormBackward(dims, x, dy, gamma, mean, variance, epsilon, dx, dgamma, dbeta): the
-// gradient of batchNormForward through the batch statistics too (training mode):
-// dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invstd * (dy - (dbeta + xhat * dgamma) / rows).
+// relu's gradient factor at output y: 1 where y > 0, 0 where y is 0, NaN where y is NaN.
+inline float stepOf(float y) {
+  const float s = y > 0.0f ? 1.0f : 0.0f;
+  return y == y ? s : y;
+}
+
+// The gradient's per-channel sums, sum dz and sum dz * (x - mean), with dz = dy, or dy * step(y)
+// after a relu; with Store, dz is also written to dz (the residual's gradient).
+template <bool Relu, bool Store>
+void gradientSums(int64_t rows, int64_t c, const float* x, const float* dy, const float* y, const float* mean,
+                  float* dz, std::vector<double>& sumDz, std::vector<double>& sumDzCentered) {
+  channelSums(rows, c, [=](int64_t r, double* __restrict s, double* __restrict q) {
+    const float* __restrict xr = x + r * c;
+    const float* __restrict g = dy + r * c;
+    const float* __restrict yr = Relu ? y + r * c : nullptr;
+    float* __restrict out = Store ? dz + r * c : nullptr;
+    for (int64_t k = 0; k < c; k++) {
+      const float v = Relu ? g[k] * stepOf(yr[k]) : g[k];
+      if (Store) out[k] = v;
+      s[k] += v;
+      q[k] += double(v) * double(xr[k] - mean[k]);
+    }
+  }, sumDz, sumDzCentered);
+}
+
+// dx = a * dz + b * (x - mean) + e per channel, dz = dy (or dy * step(y) after a relu).
+template <bool Relu>
+void inputGradient(int64_t rows, int64_t c, const float* x, const float* dy, const float* y, const float* mean,
+                   const float* a, const float* b, const float* e, float* dx) {
+#pragma omp parallel for schedule(static) if (rows * c >= kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict xr = x + r * c;
+    const float* __restrict g = dy + r * c;
+    const float* __restrict yr = Relu ? y + r * c : nullptr;
+    float* __restrict out = dx + r * c;
+    for (int64_t k = 0; k < c; k++) {
+      const float v = Relu ? g[k] * stepOf(yr[k]) : g[k];
+      out[k] = a[k] * v + b[k] * (xr[k] - mean[k]) + e[k];
+    }
+  }
+}
+
+// batchNormBackward(dims, x, dy, gamma, mean, variance, epsilon, dx, dgamma, dbeta, y | null,
+// dresidual | null): the gradient of batchNormForward through the batch statistics too (training
+// mode): dbeta = sum dz, dgamma = sum dz * xhat, dx = gamma * invstd * (dz - (dbeta + xhat *
+// dgamma) / rows). dz is dy, or, when the forward pass ended in a relu, dy * step(y) with the
+// forward's output y (y > 0 exactly where the pre-activation was; NaN stays NaN): tfjs's relu
+// gradient. With a residual its gradient dz goes to dresidual, written in the first pass.
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    auto argv = arguments(env, info, 10);
+    auto argv = arguments(env, info, 12);
     const RowsByChannels d = rowsByChannels(env, argv[0]);
     const size_t size = size_t(d.rows * d.c);
     const float* x = floats(env, argv[1], size, "x");
@@ -74,18 +149,19 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
     float* dx = floats(env, argv[7], size, "dx");
     float* dgamma = floats(env, argv[8], size_t(d.c), "dgamma");
     float* dbeta = floats(env, argv[9], size_t(d.c), "dbeta");
+    const float* y = optionalFloats(env, argv[10], size, "y");
+    float* dresidual = optionalFloats(env, argv[11], size, "dresidual");
+    if (dresidual != nullptr && y == nullptr) throw JsError{"ctc-onednn: dresidual needs y (the residual is added before the relu)"};
     const int64_t c = d.c;
     std::vector<double> sumDy, sumDyCentered;
-    channelSums(d.rows, c, [x, dy, mean, c](int64_t r, double* __restrict s, double* __restrict q) {
-      const float* __restrict xr = x + r * c;
-      const float* __restrict g = dy + r * c;
-      const float* __restrict mu = mean;
-      for (int64_t k = 0; k < c; k++) {
-        s[k] += g[k];
-        q[k] += double(g[k]) * double(xr[k] - mu[k]);
-      }
-    }, sumDy, sumDyCentered);
-    // dx = a * dy + b * (x - mean) + e, per channel.
+    if (y == nullptr) {
+      gradientSums<false, false>(d.rows, c, x, dy, y, mean, nullptr, sumDy, sumDyCentered);
+    } else if (dresidual == nullptr) {
+      gradientSums<true, false>(d.rows, c, x, dy, y, mean, nullptr, sumDy, sumDyCentered);
+    } else {
+      gradientSums<true, true>(d.rows, c, x, dy, y, mean, dresidual, sumDy, sumDyCentered);
+    }
+    // dx = a * dz + b * (x - mean) + e, per channel.
     std::vector<float> av(c), bv(c), ev(c);
     const double n = double(d.rows);
     for (int64_t k = 0; k < c; k++) {
@@ -100,13 +176,12 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
     const float* __restrict a = av.data();
     const float* __restrict b = bv.data();
     const float* __restrict e = ev.data();
-    const float* __restrict mu = mean;
-#pragma omp parallel for schedule(static) if (d.rows * c >= kParallelMin)
-    for (int64_t r = 0; r < d.rows; r++) {
-      const float* __restrict xr = x + r * c;
-      const float* __restrict g = dy + r * c;
-      float* __restrict out = dx + r * c;
-      for (int64_t k = 0; k < c; k++) out[k] = a[k] * g[k] + b[k] * (xr[k] - mu[k]) + e[k];
+    if (dresidual != nullptr) {
+      inputGradient<false>(d.rows, c, x, dresidual, nullptr, mean, a, b, e, dx);  // dz was written there
+    } else if (y != nullptr) {
+      inputGradient<true>(d.rows, c, x, dy, y, mean, a, b, e, dx);
+    } else {
+      inputGradient<false>(d.rows, c, x, dy, nullptr, mean, a, b, e, dx);
     }
     return nullptr;
   });

@@ -23,24 +23,13 @@ function normDims(x: Info): Int32Array {
  */
 function batchNormTrain({ inputs, backend, attrs }: KernelArgs): Info[] {
   const addon = requireNative('CtcBatchNormTrain');
-  const { x, gamma, beta, movingMean, movingVariance } = inputs;
+  const { x, gamma, beta, movingMean, movingVariance, residual } = inputs;
   const channels = x.shape[x.shape.length - 1];
   const y = output(backend, x.shape);
   const [mean, variance, nextMean, nextVariance] = [0, 1, 2, 3].map(() => output(backend, [channels]));
-  const [xs, gs, bs, ys, ms, vs, mm, mv, nm, nv] = f32s(
-    backend,
-    x,
-    gamma,
-    beta,
-    y,
-    mean,
-    variance,
-    movingMean,
-    movingVariance,
-    nextMean,
-    nextVariance,
-  );
-  addon.batchNormForward(normDims(x), xs, gs, bs, attrs.epsilon as number, ys, ms, vs);
+  const infos = [x, gamma, beta, y, mean, variance, movingMean, movingVariance, nextMean, nextVariance];
+  const [xs, gs, bs, ys, ms, vs, mm, mv, nm, nv, rs] = f32s(backend, ...infos, ...(residual ? [residual] : []));
+  addon.batchNormForward(normDims(x), xs, gs, bs, attrs.epsilon as number, ys, ms, vs, rs ?? null, attrs.relu === true);
   const fr = Math.fround;
   const keep = fr(1 - (attrs.momentum as number));
   for (let k = 0; k < channels; k++) {
@@ -50,17 +39,32 @@ function batchNormTrain({ inputs, backend, attrs }: KernelArgs): Info[] {
   return [y, mean, variance, nextMean, nextVariance];
 }
 
-/** [dx, dgamma, dbeta] of the above, through the batch statistics. */
+/** [dx, dgamma, dbeta] of the above, through the batch statistics, plus d(residual) when it had one. */
 function batchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): Info[] {
   const addon = requireNative('CtcBatchNormTrainGrad');
-  const { x, dy, gamma, mean, variance } = inputs;
+  const { x, dy, gamma, mean, variance, y } = inputs;
   const channels = x.shape[x.shape.length - 1];
   const dx = output(backend, x.shape);
   const dgamma = output(backend, [channels]);
   const dbeta = output(backend, [channels]);
-  const [xs, dys, gs, ms, vs, dxs, dgs, dbs] = f32s(backend, x, dy, gamma, mean, variance, dx, dgamma, dbeta);
-  addon.batchNormBackward(normDims(x), xs, dys, gs, ms, vs, attrs.epsilon as number, dxs, dgs, dbs);
-  return [dx, dgamma, dbeta];
+  const dresidual = attrs.residual === true ? output(backend, x.shape) : undefined;
+  const optional = [...(y ? [y] : []), ...(dresidual ? [dresidual] : [])];
+  const [xs, dys, gs, ms, vs, dxs, dgs, dbs, ...rest] = f32s(
+    backend,
+    x,
+    dy,
+    gamma,
+    mean,
+    variance,
+    dx,
+    dgamma,
+    dbeta,
+    ...optional,
+  );
+  const ys = y ? rest[0] : null;
+  const drs = dresidual ? rest[rest.length - 1] : null;
+  addon.batchNormBackward(normDims(x), xs, dys, gs, ms, vs, attrs.epsilon as number, dxs, dgs, dbs, ys, drs);
+  return dresidual ? [dx, dgamma, dbeta, dresidual] : [dx, dgamma, dbeta];
 }
 
 export const NATIVE_BATCH_NORM_KERNELS: tf.KernelConfig[] = [
@@ -72,10 +76,17 @@ export const NATIVE_BATCH_NORM_KERNELS: tf.KernelConfig[] = [
   },
 ];
 
+/** What a fused batch norm ends in: ResNet's BN -> ReLU, or BN -> add(residual) -> ReLU. */
+export interface BatchNormTail {
+  relu?: boolean;
+  residual?: tf.Tensor;
+}
+
 /**
- * Training-mode batch norm of x over its last axis: y (differentiable in x, gamma, beta), and the
- * moving statistics updated with this batch's (not differentiated). The caller disposes the
- * moving statistics: they are kept out of any enclosing tidy.
+ * Training-mode batch norm of x over its last axis: y (differentiable in x, gamma, beta and the
+ * residual), and the moving statistics updated with this batch's (not differentiated). With a
+ * tail, y = relu(bn(x) (+ residual)) in one kernel, and its gradient in one. The caller disposes
+ * the moving statistics: they are kept out of any enclosing tidy.
  */
 export function batchNormTraining(
   x: tf.Tensor,
@@ -83,31 +94,40 @@ export function batchNormTraining(
   beta: tf.Tensor1D,
   moving: { mean: tf.Tensor; variance: tf.Tensor; momentum: number },
   epsilon: number,
+  tail: BatchNormTail = {},
 ): { y: tf.Tensor; movingMean: tf.Tensor1D; movingVariance: tf.Tensor1D } {
+  const relu = tail.relu === true || tail.residual !== undefined;
+  const residual = tail.residual !== undefined;
   let updated: tf.Tensor[] = [];
-  const forward = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const inputs = { x: xi, gamma: g, beta: b, movingMean: moving.mean, movingVariance: moving.variance };
+  const forward = (...args: tf.Tensor[]) => {
+    const save = args.pop() as unknown as tf.GradSaveFunc;
+    const [xi, g, b, res] = args;
+    const inputs = {
+      x: xi,
+      gamma: g,
+      beta: b,
+      movingMean: moving.mean,
+      movingVariance: moving.variance,
+      ...(res ? { residual: res } : {}),
+    };
     const [y, mean, variance, movingMean, movingVariance] = tf
       .engine()
-      .runKernel('CtcBatchNormTrain', inputs, { epsilon, momentum: moving.momentum }) as tf.Tensor[];
-    save([xi, g, mean, variance]);
+      .runKernel('CtcBatchNormTrain', inputs, { epsilon, momentum: moving.momentum, relu }) as tf.Tensor[];
+    // With a relu the gradient's mask comes from y itself (the next layer keeps it anyway).
+    save(relu ? [xi, g, mean, variance, y] : [xi, g, mean, variance]);
     // customGrad runs this inside a tidy that keeps only `value`: keep the statistics past it.
     updated = [tf.keep(movingMean), tf.keep(movingVariance)];
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sg, sm, sv] = saved;
-        return tf
-          .engine()
-          .runKernel(
-            'CtcBatchNormTrainGrad',
-            { x: sx, dy: dy as tf.Tensor, gamma: sg, mean: sm, variance: sv },
-            { epsilon },
-          ) as tf.Tensor[];
+        const [sx, sg, sm, sv, sy] = saved;
+        const gradInputs = { x: sx, dy: dy as tf.Tensor, gamma: sg, mean: sm, variance: sv, ...(sy ? { y: sy } : {}) };
+        return tf.engine().runKernel('CtcBatchNormTrainGrad', gradInputs, { epsilon, residual }) as tf.Tensor[];
       },
     };
   };
-  const y = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(x, gamma, beta);
+  const inputs = residual ? [x, gamma, beta, tail.residual!] : [x, gamma, beta];
+  const y = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(...inputs);
   return { y, movingMean: updated[0] as tf.Tensor1D, movingVariance: updated[1] as tf.Tensor1D };
 }
 
@@ -116,7 +136,7 @@ interface LayerVariableLike {
   write(value: tf.Tensor): void;
 }
 
-interface BatchNormLayer {
+export interface BatchNormLayer {
   axis: number;
   momentum: number;
   epsilon: number;
@@ -132,6 +152,45 @@ type Call = (
   kwargs: Record<string, unknown>,
 ) => tf.Tensor | tf.Tensor[];
 
+/**
+ * A tf.layers BatchNormalization layer's training-mode output through the native kernels, with
+ * its moving statistics updated as tf.layers updates them; null where that path does not apply
+ * (inference, another axis, no gamma or beta, not float32, not on wasm with the addon), and then
+ * the caller runs tf.layers' own.
+ */
+export function nativeBatchNormCall(
+  layer: BatchNormLayer,
+  x: tf.Tensor,
+  kwargs: Record<string, unknown> | undefined,
+  tail: BatchNormTail = {},
+): tf.Tensor | null {
+  const lastAxis = layer.axis === -1 || layer.axis === x.rank - 1;
+  const usable =
+    kwargs?.training === true &&
+    lastAxis &&
+    layer.gamma !== undefined &&
+    layer.beta !== undefined &&
+    x.dtype === 'float32' &&
+    tf.getBackend() === 'wasm' &&
+    nativeConvolutions() !== null;
+  if (!usable) return null;
+  return tf.tidy(() => {
+    const moving = { mean: layer.movingMean.read(), variance: layer.movingVariance.read(), momentum: layer.momentum };
+    const { y, movingMean, movingVariance } = batchNormTraining(
+      x,
+      layer.gamma!.read() as tf.Tensor1D,
+      layer.beta!.read() as tf.Tensor1D,
+      moving,
+      layer.epsilon,
+      tail,
+    );
+    layer.movingMean.write(movingMean);
+    layer.movingVariance.write(movingVariance);
+    tf.dispose([movingMean, movingVariance]);
+    return y;
+  });
+}
+
 let wrapped = false;
 
 /** Wraps tf.layers' BatchNormalization.call once per process (see the header). */
@@ -142,29 +201,6 @@ export function installNativeBatchNorm(): void {
   const original = proto.call;
   proto.call = function call(this: BatchNormLayer, inputs, kwargs) {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const lastAxis = this.axis === -1 || this.axis === x.rank - 1;
-    const usable =
-      kwargs?.training === true &&
-      lastAxis &&
-      this.gamma !== undefined &&
-      this.beta !== undefined &&
-      x.dtype === 'float32' &&
-      tf.getBackend() === 'wasm' &&
-      nativeConvolutions() !== null;
-    if (!usable) return original.call(this, inputs, kwargs);
-    return tf.tidy(() => {
-      const moving = { mean: this.movingMean.read(), variance: this.movingVariance.read(), momentum: this.momentum };
-      const { y, movingMean, movingVariance } = batchNormTraining(
-        x,
-        this.gamma!.read() as tf.Tensor1D,
-        this.beta!.read() as tf.Tensor1D,
-        moving,
-        this.epsilon,
-      );
-      this.movingMean.write(movingMean);
-      this.movingVariance.write(movingVariance);
-      tf.dispose([movingMean, movingVariance]);
-      return y;
-    });
+    return nativeBatchNormCall(this, x, kwargs) ?? original.call(this, inputs, kwargs);
   };
 }

@@ -69,6 +69,8 @@ export interface OneDnnAddon {
     y: Float32Array,
     mean: Float32Array,
     variance: Float32Array,
+    residual: Float32Array | null,
+    relu: boolean,
   ): void;
   batchNormBackward(
     dims: Int32Array,
@@ -81,6 +83,10 @@ export interface OneDnnAddon {
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
+    /** The forward's output when it ended in a relu (the gradient's mask), else null. */
+    y: Float32Array | null,
+    /** With a residual: its gradient, written here. */
+    dresidual: Float32Array | null,
   ): void;
   columnSums(dims: Int32Array, x: Float32Array, sums: Float64Array): void;
   relu(x: Float32Array, y: Float32Array): void;
@@ -128,13 +134,21 @@ export function nativeConvolutions(): OneDnnAddon | null {
   return active;
 }
 
+/** The addon's faster routes: a stride-1 convolution's input gradient as a forward convolution, and ResNet's fused BN + ReLU layers. */
+export const FAST_PATHS = ['conv-input-grad', 'bn-relu'] as const;
+export type FastPath = (typeof FAST_PATHS)[number];
+
 /**
- * Whether the addon's faster routes are on (the default): the input gradient through the forward
- * convolution, and the fused kernels. CTC_FAST_PATHS=0 turns them off, for an A/B benchmark or to
- * rule them out; results agree either way within float rounding (test/backend/native-fast-paths).
+ * Whether one of the addon's faster routes is on. All are by default; CTC_FAST_PATHS=0 turns them
+ * all off (for an A/B benchmark, or to rule them out), and a comma-separated list of names keeps
+ * only those on. Results agree either way within float rounding (test/backend/onednn,
+ * test/models/fused-layers).
  */
-export function nativeFastPaths(): boolean {
-  return process.env.CTC_FAST_PATHS !== '0';
+export function nativeFastPath(path: FastPath): boolean {
+  const setting = process.env.CTC_FAST_PATHS;
+  if (setting === undefined || setting === '' || setting === '1') return true;
+  if (setting === '0') return false;
+  return setting.split(',').some((name) => name.trim() === path);
 }
 
 /** The active addon, for a kernel that only exists with it; throws naming the kernel otherwise. */
@@ -204,7 +218,7 @@ export function nativeBackwardData(
 ): Info {
   const dx = output(backend, inShape);
   const [dys, fs, dxs] = f32s(backend, dy, filter, dx);
-  addon.backwardData(geometry, dys, fs, dxs, nativeFastPaths());
+  addon.backwardData(geometry, dys, fs, dxs, nativeFastPath('conv-input-grad'));
   return dx;
 }
 
