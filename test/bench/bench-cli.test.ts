@@ -4,7 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadOneDnn } from '../../src/backend/native/onednn.js';
+import { PACKAGE_ROOT } from '../../src/util/package-root.js';
 import { ctc, isCleanError, tempDir } from '../cli/helpers.js';
+
+const { addon, reason } = loadOneDnn();
+const nativeSkip = addon === null ? `native accelerator absent: ${reason ?? 'unknown'}` : false;
 
 test('ctc bench --steps 1 --warmup 0 --nets lenets --no-torch writes bench.json and bench.md', () => {
   const dir = tempDir();
@@ -100,3 +106,29 @@ test('ctc bench --rounds 2 measures twice and keeps both rounds; --rounds 0 is a
   assert.ok(isCleanError(bad), bad.stderr);
   assert.match(bad.stderr, /--rounds/);
 });
+
+test(
+  'scripts/ab-native.mjs alternates two variants step by step and prints each median and ratio',
+  { skip: nativeSkip },
+  () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(PACKAGE_ROOT, 'scripts', 'ab-native.mjs'),
+        '--rounds',
+        '2',
+        '--nets',
+        'lenets',
+        'on=this',
+        'off=this:0',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^variants: on \(CTC_FAST_PATHS=1\), off \(CTC_FAST_PATHS=0\); \d+ threads$/m);
+    assert.match(
+      run.stdout,
+      /^lenets, batch 128, 2 rounds: on \d+\.\d ms \(x1\.000\), off \d+\.\d ms \(x\d\.\d{3}\)$/m,
+    );
+  },
+);
