@@ -191,7 +191,13 @@ async function profileCommand(
   ];
   writeFileAtomic(
     path.join(out, 'profile.md'),
-    `${[...header, ...profiles.map(formatProfile).join('\n\n').split('\n')].join('\n')}\n`,
+    `${[
+      ...header,
+      ...profiles
+        .map((p) => formatProfile(p))
+        .join('\n\n')
+        .split('\n'),
+    ].join('\n')}\n`,
   );
   note(`wrote ${path.join(out, 'profile.json')} and profile.md`);
   return 0;

@@ -49,7 +49,7 @@ test('ctc bench with an unknown network is a one-line error listing the known on
 test('ctc bench --profile writes the kernel table of a step: kernels only (no op scopes), adding up to the step', () => {
   const dir = tempDir();
   const run = ctc(
-    ['bench', '--profile', '--steps', '2', '--warmup', '1', '--nets', 'lenets', '--batch', '16', '--out', 'out'],
+    ['bench', '--profile', '--steps', '2', '--warmup', '1', '--nets', 'lenets,lenets', '--batch', '16', '--out', 'out'],
     dir,
   );
   assert.equal(run.code, 0, run.stderr);
@@ -64,7 +64,10 @@ test('ctc bench --profile writes the kernel table of a step: kernels only (no op
   const kernelMs = p.kernels.reduce((sum: number, k: { ms: number }) => sum + k.ms, 0);
   assert.ok(Math.abs(kernelMs + p.outsideMs - p.msPerStep) < 1e-6, 'rows + outside = step');
   assert.ok(p.outsideMs >= 0, `the kernels (${kernelMs} ms) cannot take longer than the step (${p.msPerStep} ms)`);
-  assert.match(fs.readFileSync(path.join(dir, 'out/profile.md'), 'utf8'), /^# ctc bench --profile/);
+  const md = fs.readFileSync(path.join(dir, 'out/profile.md'), 'utf8');
+  assert.match(md, /^# ctc bench --profile/);
+  // Each network's table lists its kernels over 0.5% of the step (the second one too).
+  assert.equal(md.match(/^\| Conv2DBackpropFilter \| 2 \|/gm)?.length, 2, md);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).sort(), ['profile.json', 'profile.md']);
 });
 
