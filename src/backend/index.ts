@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { loadOneDnn, useNativeConvolutions } from './native/onednn.js';
+import { fastPathsNote, loadOneDnn, useNativeConvolutions } from './native/onednn.js';
 import { installWasmGradients } from './wasm/gradients.js';
 import { describeAdapter, SOFTWARE_ADAPTER_HINT, startWebgpu, type GpuAdapter } from './webgpu.js';
 import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm/threads.js';
@@ -114,11 +114,12 @@ const LOADERS: Record<BackendName, Loader> = {
     // is small, and XNNPACK's workers spin-wait after each op, taking cores from OpenMP (with both
     // pools on every core, LeNets++ and ResNet-20 steps were measurably slower).
     const threads = wasmThreads(opts);
+    const fastPaths = fastPathsNote();
     const started = await startWasm(opts, 1);
     if (typeof started === 'string') return started;
     useNativeConvolutions(addon, threads);
     const { version, isa } = addon.info();
-    const detail = `${started.detail}; convolutions in oneDNN ${version} (${isa}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    const detail = `${started.detail}; convolutions in oneDNN ${version} (${isa}, ${threads} thread${threads === 1 ? '' : 's'})${fastPaths}`;
     return { name: 'wasm+onednn', tfBackend: 'wasm', detail };
   },
   async wasm(opts) {

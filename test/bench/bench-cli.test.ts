@@ -135,3 +135,32 @@ test(
     );
   },
 );
+
+test(
+  'CTC_FAST_PATHS: a list keeps those routes on and the backend says so; an unknown name is a one-line error',
+  { skip: nativeSkip },
+  () => {
+    const dir = tempDir();
+    const args = [
+      'bench',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--nets',
+      'lenets',
+      '--batch',
+      '8',
+      '--no-torch',
+      '--no-loss',
+      '--out',
+      'out',
+    ];
+    const some = ctc(args, dir, { CTC_FAST_PATHS: 'bn-relu' });
+    assert.equal(some.code, 0, some.stderr);
+    assert.match(some.stderr, /^backend: .*convolutions in oneDNN .*; fast paths: bn-relu \(CTC_FAST_PATHS\)$/m);
+    const typo = ctc(args, dir, { CTC_FAST_PATHS: 'bn_relu' });
+    assert.ok(isCleanError(typo), typo.stderr);
+    assert.match(typo.stderr, /CTC_FAST_PATHS: unknown route 'bn_relu'; known: conv-input-grad, bn-relu/);
+  },
+);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { UserError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
 import { f32s, output, runStock, type Info, type KernelArgs } from '../wasm/heap.js';
 
@@ -149,6 +150,25 @@ export function nativeFastPath(path: FastPath): boolean {
   if (setting === undefined || setting === '' || setting === '1') return true;
   if (setting === '0') return false;
   return setting.split(',').some((name) => name.trim() === path);
+}
+
+/**
+ * CTC_FAST_PATHS checked when the backend starts: a UserError naming an unknown route (a typo
+ * would otherwise turn every route off silently), else what the backend's description adds when
+ * some are off ('' with all on).
+ */
+export function fastPathsNote(): string {
+  const setting = process.env.CTC_FAST_PATHS;
+  if (setting === undefined || setting === '' || setting === '1') return '';
+  if (setting === '0') return '; fast paths off (CTC_FAST_PATHS=0)';
+  const names = setting.split(',').map((name) => name.trim());
+  const unknown = names.find((name) => !(FAST_PATHS as readonly string[]).includes(name));
+  if (unknown !== undefined) {
+    throw new UserError(
+      `CTC_FAST_PATHS: unknown route '${unknown}'; known: ${FAST_PATHS.join(', ')} (a comma-separated list keeps those on; 0 turns all off)`,
+    );
+  }
+  return `; fast paths: ${FAST_PATHS.filter((p) => names.includes(p)).join(', ') || 'none'} (CTC_FAST_PATHS)`;
 }
 
 /** The active addon, for a kernel that only exists with it; throws naming the kernel otherwise. */
