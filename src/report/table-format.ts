@@ -72,8 +72,8 @@ export function toMarkdown(table: AccuracyTable): string {
       '. Ours: mean ± sample std over n seeds, ' +
       '95% CI of the mean (Student t); vs softmax: mean difference on the same seeds, two-sided paired t-test.',
     '',
-    '| dataset | network | loss | budget | paper | ours | n | 95% CI | Δ to paper | vs softmax | p | verdict | data | backend |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| dataset | network | loss | budget | paper | ours | n | 95% CI | paper in CI | Δ to paper | vs softmax | p | verdict | data | backend |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const signed = (v: number) => `${v >= 0 ? '+' : ''}${f2(v)}`;
   for (const r of table.rows) {
@@ -82,6 +82,7 @@ export function toMarkdown(table: AccuracyTable): string {
     const vs = r.vsSoftmax;
     lines.push(
       `| ${r.dataset} | ${r.network} | ${r.loss} | ${r.budget} | ${r.paper === null ? '—' : r.paper} | ${ours} | ${r.n} | ${ci} | ` +
+        `${r.paperInCi === null || r.paperInCi === undefined ? '—' : r.paperInCi ? 'yes' : 'no'} | ` +
         `${r.deltaToPaper === null ? '—' : signed(r.deltaToPaper)} | ${vs ? signed(vs.meanDiff) : '—'} | ` +
         `${vs && vs.p !== null ? vs.p.toFixed(3) : '—'} | ${vs ? vs.verdict : '—'} | ${r.copies.join(', ')} | ${r.backends.join(', ')} |`,
     );
@@ -94,7 +95,7 @@ export function toMarkdown(table: AccuracyTable): string {
 
 export function toCsv(table: AccuracyTable): string {
   const header =
-    'dataset,network,loss,budget,paper,mean,std,n,ci95,min,max,delta_to_paper,vs_softmax,p,verdict,epochs,iterations,train_images,data,backends,seeds,validation_mean,center_lag';
+    'dataset,network,loss,budget,paper,mean,std,n,ci95,paper_in_ci,min,max,delta_to_paper,vs_softmax,p,verdict,epochs,iterations,train_images,data,backends,seeds,validation_mean,center_lag';
   const rows = table.rows.map((r) =>
     [
       r.dataset,
@@ -106,6 +107,7 @@ export function toCsv(table: AccuracyTable): string {
       r.std ?? '',
       r.n,
       r.ci95 ?? '',
+      r.paperInCi ?? '',
       r.min,
       r.max,
       r.deltaToPaper ?? '',

@@ -49,6 +49,8 @@ export interface AccuracyRow {
   deltaToPaper: number | null;
   /** Half-width of the 95% confidence interval of the mean (null below two seeds). */
   ci95: number | null;
+  /** Whether the paper's figure lies inside that interval (null without either). */
+  paperInCi: boolean | null;
   /** This loss minus softmax on the seeds both have (null for softmax itself or without a softmax row). */
   vsSoftmax: VsSoftmax | null;
   /** Identifies the training budget, part of the row key: `<iterations> it x <batch> on <train images>`. */
@@ -82,6 +84,12 @@ const LOSS_ORDER = ['softmax', 'center', 'contrastive-center'];
 const uniq = <T>(xs: T[]): T[] => [...new Set(xs)].sort();
 
 /** The backend, with the adapter for webgpu: `webgpu (mesa software llvmpipe, software)`. */
+/** Whether the paper's figure lies inside mean ± half-width (null without a figure or an interval). */
+export function paperInside(paper: number | null, mean: number, halfWidth: number | undefined): boolean | null {
+  if (paper === null || halfWidth === undefined) return null;
+  return paper >= mean - halfWidth && paper <= mean + halfWidth;
+}
+
 export function backendLabel(b: RunRecord['backend']): string {
   if (!b.adapter) return b.name;
   const what =
@@ -144,6 +152,7 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       max: Math.max(...accs),
       deltaToPaper: paper === null ? null : m - paper,
       ci95: ci95HalfWidth(accs) ?? null,
+      paperInCi: paperInside(paper, m, ci95HalfWidth(accs)),
       vsSoftmax: null,
       budget: budgetOf(group[0]),
       copies: uniq(group.map((r) => r.dataset.copy ?? (r.dataset.name.startsWith('cifar') ? 'unknown' : 'official'))),

@@ -33,13 +33,28 @@ test('rows group seeds, compute mean ± sample std and the delta to the paper', 
   // 95% CI: t(0.975, 1) = 12.706, s / sqrt(2) = 0.5 -> ± 6.35
   assert.match(
     md,
-    /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 98\.8 \| 98\.50 ± 0\.71 \| 2 \| 92\.15 – 104\.85 \| -0\.30 \| — \|/,
+    /\| mnist \| lenetspp \| softmax \| 468 it x 128 on 60000 \| 98\.8 \| 98\.50 ± 0\.71 \| 2 \| 92\.15 – 104\.85 \| yes \| -0\.30 \| — \|/,
   );
   assert.match(
     md,
-    /\| contrastive-center \| 468 it x 128 on 60000 \| 99\.17 \| 99\.00 \| 1 \| — \| -0\.17 \| \+1\.00 \| — \| too few seeds \|/,
+    /\| contrastive-center \| 468 it x 128 on 60000 \| 99\.17 \| 99\.00 \| 1 \| — \| — \| -0\.17 \| \+1\.00 \| — \| too few seeds \|/,
   );
   assert.equal(toCsv({ generatedAt: 'now', commit: 'abc', rows }).trim().split('\n').length, 3);
+  assert.deepEqual(
+    rows.map((r) => r.paperInCi),
+    [true, null],
+  );
+});
+
+test("the paper's figure inside or outside the 95% CI of the mean", () => {
+  // Three seeds 98.0, 98.1, 98.2: mean 98.1, CI ± 0.248 (t(0.975, 2) = 4.303, s / sqrt(3) = 0.0577).
+  const rows = accuracyRows([run('softmax', 1, 98.0), run('softmax', 2, 98.1), run('softmax', 3, 98.2)]);
+  assert.equal(rows[0].paperInCi, false); // the paper's 98.8 is above 98.35
+  const csv = toCsv({ generatedAt: 'now', commit: 'abc', rows }).trim().split('\n');
+  assert.match(csv[0], /,ci95,paper_in_ci,min,/);
+  assert.match(csv[1], /,false,98,98\.2,/);
+  const near = accuracyRows([run('softmax', 1, 98.6), run('softmax', 2, 98.8), run('softmax', 3, 99.0)]);
+  assert.equal(near[0].paperInCi, true);
 });
 
 test('regressions: beyond tolerance or missing rows', () => {
