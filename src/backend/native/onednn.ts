@@ -140,16 +140,26 @@ export const FAST_PATHS = ['conv-input-grad', 'bn-relu'] as const;
 export type FastPath = (typeof FAST_PATHS)[number];
 
 /**
- * Whether one of the addon's faster routes is on. All are by default; CTC_FAST_PATHS=0 turns them
- * all off (for an A/B benchmark, or to rule them out), and a comma-separated list of names keeps
- * only those on. Results agree either way within float rounding (test/backend/onednn,
- * test/models/fused-layers).
+ * CTC_FAST_PATHS read: unset, '' or 1 keeps every route on, 0 turns all off, a comma-separated
+ * list keeps those named (`listed`; `unknown` is its first name that is no route).
+ */
+function fastPathSetting(): { on: readonly FastPath[]; listed: boolean; unknown: string | undefined } {
+  const setting = process.env.CTC_FAST_PATHS;
+  if (setting === undefined || setting === '' || setting === '1')
+    return { on: FAST_PATHS, listed: false, unknown: undefined };
+  if (setting === '0') return { on: [], listed: false, unknown: undefined };
+  const names = setting.split(',').map((name) => name.trim());
+  const unknown = names.find((name) => !(FAST_PATHS as readonly string[]).includes(name));
+  return { on: FAST_PATHS.filter((p) => names.includes(p)), listed: true, unknown };
+}
+
+/**
+ * Whether one of the addon's faster routes is on (fastPathSetting). CTC_FAST_PATHS=0 is for an
+ * A/B benchmark, or to rule the routes out; results agree either way within float rounding
+ * (test/backend/onednn, test/models/fused-layers).
  */
 export function nativeFastPath(path: FastPath): boolean {
-  const setting = process.env.CTC_FAST_PATHS;
-  if (setting === undefined || setting === '' || setting === '1') return true;
-  if (setting === '0') return false;
-  return setting.split(',').some((name) => name.trim() === path);
+  return fastPathSetting().on.includes(path);
 }
 
 /**
@@ -158,17 +168,14 @@ export function nativeFastPath(path: FastPath): boolean {
  * some are off ('' with all on).
  */
 export function fastPathsNote(): string {
-  const setting = process.env.CTC_FAST_PATHS;
-  if (setting === undefined || setting === '' || setting === '1') return '';
-  if (setting === '0') return '; fast paths off (CTC_FAST_PATHS=0)';
-  const names = setting.split(',').map((name) => name.trim());
-  const unknown = names.find((name) => !(FAST_PATHS as readonly string[]).includes(name));
+  const { on, listed, unknown } = fastPathSetting();
   if (unknown !== undefined) {
     throw new UserError(
       `CTC_FAST_PATHS: unknown route '${unknown}'; known: ${FAST_PATHS.join(', ')} (a comma-separated list keeps those on; 0 turns all off)`,
     );
   }
-  return `; fast paths: ${FAST_PATHS.filter((p) => names.includes(p)).join(', ') || 'none'} (CTC_FAST_PATHS)`;
+  if (!listed) return on.length > 0 ? '' : '; fast paths off (CTC_FAST_PATHS=0)';
+  return `; fast paths: ${on.join(', ') || 'none'} (CTC_FAST_PATHS)`;
 }
 
 /** The active addon, for a kernel that only exists with it; throws naming the kernel otherwise. */
