@@ -78,12 +78,18 @@ export function stepRows(
   return roundRows([{ steps, torch }], targets);
 }
 
+/** The PyTorch outcome of the last round where it ran, else the first round's (why it did not). */
+export function lastTorch(rounds: BenchRound[]): TorchOutcome {
+  return [...rounds].reverse().find((r) => r.torch.ran)?.torch ?? rounds[0].torch;
+}
+
 /**
  * Step rows over rounds of ctc then PyTorch: each side's median over the rounds, and the median
  * of the per-round ratios. This machine's speed drifts by tens of percent within minutes (other
  * tenants); a ratio taken within one round compares the two under the same conditions.
  */
 export function roundRows(rounds: BenchRound[], targets: Record<string, number> = STEP_TARGETS): StepRow[] {
+  const torch = lastTorch(rounds);
   return rounds[0].steps.map((first) => {
     const ctcMs = rounds.map((r) => r.steps.find((s) => s.net === first.net)!.msPerStep);
     const torchMs = rounds.map((r) => (r.torch.ran ? r.torch.result.nets[first.net]?.msPerStep : undefined));
@@ -92,13 +98,12 @@ export function roundRows(rounds: BenchRound[], targets: Record<string, number> 
     const ratio = roundRatios.length > 0 ? median(roundRatios) : null;
     const target = targets[first.net] ?? null;
     const ms = median(ctcMs);
-    const lastTorch = [...rounds].reverse().find((r) => r.torch.ran)?.torch;
     return {
       net: first.net,
       ctcMs: ms,
       ctcImagesPerSecond: (first.batch * 1000) / ms,
       torchMs: measured.length > 0 ? median(measured) : null,
-      torchFormat: lastTorch?.ran ? (lastTorch.result.nets[first.net]?.memoryFormat ?? null) : null,
+      torchFormat: torch.ran ? (torch.result.nets[first.net]?.memoryFormat ?? null) : null,
       ratio,
       roundRatios,
       target,

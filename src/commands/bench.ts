@@ -18,9 +18,11 @@ import {
   formatReport,
   formatStepTable,
   formatLossTable,
+  lastTorch,
   lossRows,
   roundRows,
   stepTargets,
+  type BenchProvenance,
   type BenchRound,
   type BenchReport,
 } from '../bench/report.js';
@@ -97,21 +99,12 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     }
   }
 
-  const torch = [...rounds].reverse().find((r) => r.torch.ran)?.torch ?? rounds[0].torch;
+  const torch = lastTorch(rounds);
   const report: BenchReport = {
-    provenance: {
-      date: new Date().toISOString(),
-      commit: gitCommit(),
-      command: ['ctc', ...process.argv.slice(2)].join(' '),
-      machine: machine(),
-      versions: {
-        ...versions(),
-        ...(torch.ran
-          ? { torch: torch.result.torch, blas: torch.result.blasLibrary.join(', ') || torch.result.blas }
-          : {}),
-      },
-      backend: backend.detail,
-    },
+    provenance: provenanceOf(
+      backend.detail,
+      torch.ran ? { torch: torch.result.torch, blas: torch.result.blasLibrary.join(', ') || torch.result.blas } : {},
+    ),
     settings: { ...settings, rounds: roundCount },
     steps: roundRows(rounds, stepTargets(backend.name)),
     rounds: rounds.map((r) =>
@@ -132,6 +125,18 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   writeFileAtomic(path.join(out, 'bench.md'), formatReport(report));
   note(`wrote ${path.join(out, 'bench.json')} and bench.md`);
   return 0;
+}
+
+/** When, where and how a bench ran: date, commit, the command line, machine, versions (plus `extra`), backend. */
+function provenanceOf(backend: string, extra: Record<string, string> = {}): BenchProvenance {
+  return {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    command: ['ctc', ...process.argv.slice(2)].join(' '),
+    machine: machine(),
+    versions: { ...versions(), ...extra },
+    backend,
+  };
 }
 
 /**
@@ -171,14 +176,7 @@ async function profileCommand(
     process.stdout.write(`${formatProfile(p)}\n\n`);
     profiles.push(p);
   }
-  const provenance = {
-    date: new Date().toISOString(),
-    commit: gitCommit(),
-    command: ['ctc', ...process.argv.slice(2)].join(' '),
-    machine: machine(),
-    versions: versions(),
-    backend,
-  };
+  const provenance = provenanceOf(backend);
   const out = path.resolve(outDir);
   writeFileAtomic(path.join(out, 'profile.json'), `${JSON.stringify({ provenance, settings, profiles }, null, 2)}\n`);
   const header = [
