@@ -10,14 +10,9 @@
 
 #include "channel-sums.h"
 #include "napi-util.h"
+#include "relu.h"
 
 namespace ctc {
-
-// relu(v) as tfjs's cpu backend computes it: -0 gives 0, NaN stays NaN.
-inline float reluOf(float v) {
-  const float r = v > 0.0f ? v : 0.0f;
-  return v == v ? r : v;
-}
 
 // y = x * scale + shift (+ residual), then relu when asked: one pass, each variant its own loop.
 template <bool Residual, bool Relu>
@@ -85,12 +80,6 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
     }
     return nullptr;
   });
-}
-
-// relu's gradient factor at output y: 1 where y > 0, 0 where y is 0, NaN where y is NaN.
-inline float stepOf(float y) {
-  const float s = y > 0.0f ? 1.0f : 0.0f;
-  return y == y ? s : y;
 }
 
 // The gradient's per-channel sums, sum dz and sum dz * (x - mean), with dz = dy, or dy * step(y)

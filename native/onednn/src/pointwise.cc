@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "napi-util.h"
+#include "relu.h"
 
 namespace ctc {
 
@@ -20,8 +21,7 @@ napi_value Relu(napi_env env, napi_callback_info info) {
     float* __restrict y = floats(env, argv[1], n, "y");
 #pragma omp parallel for schedule(static) if (int64_t(n) >= kParallelMin)
     for (int64_t i = 0; i < int64_t(n); i++) {
-      const float v = x[i];
-      y[i] = v > 0.0f ? v : (v == v ? 0.0f : v);
+      y[i] = reluOf(x[i]);
     }
     return nullptr;
   });
@@ -39,9 +39,7 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
     // and a branch per element mispredicts half the time (5x slower, measured).
 #pragma omp parallel for schedule(static) if (int64_t(n) >= kParallelMin)
     for (int64_t i = 0; i < int64_t(n); i++) {
-      const float v = x[i];
-      const float step = v > 0.0f ? 1.0f : (v == v ? 0.0f : v);
-      dx[i] = dy[i] * step;
+      dx[i] = dy[i] * stepOf(x[i]);
     }
     return nullptr;
   });
