@@ -140,6 +140,7 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
     // A run on some of the classes answers another question than the paper's table.
     const paper = dataset.classes ? null : (paperFigure(dataset.name, model.name, loss.name)?.accuracy ?? null);
     const m = mean(accs);
+    const half = ci95HalfWidth(accs);
     return {
       dataset: datasetLabel(group[0]),
       network: model.name,
@@ -151,8 +152,8 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       min: Math.min(...accs),
       max: Math.max(...accs),
       deltaToPaper: paper === null ? null : m - paper,
-      ci95: ci95HalfWidth(accs) ?? null,
-      paperInCi: paperInside(paper, m, ci95HalfWidth(accs)),
+      ci95: half ?? null,
+      paperInCi: paperInside(paper, m, half),
       vsSoftmax: null,
       budget: budgetOf(group[0]),
       copies: uniq(group.map((r) => r.dataset.copy ?? (r.dataset.name.startsWith('cifar') ? 'unknown' : 'official'))),
