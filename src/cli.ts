@@ -14,7 +14,7 @@ import { registerSweepCommands } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { configReference } from './config/reference.js';
-import { listProfiles } from './reproduce/profile.js';
+import { describeProfiles, listProfiles } from './reproduce/profile.js';
 import { isUserError } from './errors.js';
 import { versions } from './util/provenance.js';
 
@@ -121,14 +121,13 @@ Examples:
       'after',
       `
 Profiles:
-  ci     LeNets on 10,000 MNIST images, 1 epoch, three losses, one seed (a few minutes; CI regression)
-  cpu    the MNIST rows under a reduced budget that finishes here in about two hours, 3 seeds
-  paper  the paper's recipes in full (for a GPU or a long CPU run)
+${describeProfiles()}
 
 Examples:
   ctc reproduce --profile ci --jobs 2
   ctc reproduce --profile cpu --seeds 1,2,3 --jobs 2
   ctc reproduce --profile cpu --only mnist-lenets- --jobs 2   # just the LeNets rows
+  ctc reproduce --profile paper-mnist --jobs 2                # hours on 2 cores: resumable, run it with nohup
   ctc compare --baseline results/ci/baseline.json --current results/ci/accuracy.json --tolerance 1`,
     )
     .action(async (flags) => {

@@ -67,6 +67,23 @@ export function listProfiles(): string[] {
     : [];
 }
 
+/** "  name  description" per shipped profile, from the profiles themselves (for --help). */
+export function describeProfiles(): string {
+  const names = listProfiles();
+  const width = Math.max(0, ...names.map((n) => n.length));
+  return names
+    .map((name) => {
+      let description: string;
+      try {
+        description = loadProfile(name).description;
+      } catch (err) {
+        description = `(unreadable: ${err instanceof Error ? err.message : String(err)})`;
+      }
+      return `  ${name.padEnd(width)}  ${description}`;
+    })
+    .join('\n');
+}
+
 export function loadProfile(nameOrPath: string): Profile {
   const file = fs.existsSync(nameOrPath)
     ? nameOrPath

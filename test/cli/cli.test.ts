@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { listProfiles, loadProfile } from '../../src/reproduce/profile.js';
 import { ctc, ctcAsync, isCleanError, tempDir } from './helpers.js';
 
 const SMALL = [
@@ -144,4 +145,14 @@ test('expected failures print one line and exit non-zero', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, args.join(' '));
   }
   assert.deepEqual(fs.readdirSync(dir).sort(), ['bad.yaml']);
+});
+
+test('ctc reproduce --help lists every shipped profile with its own description', () => {
+  const help = ctc(['reproduce', '--help'], tempDir());
+  assert.equal(help.code, 0, help.stderr);
+  const listed = help.stdout.slice(help.stdout.indexOf('Profiles:'));
+  for (const name of listProfiles()) {
+    const description = loadProfile(name).description;
+    assert.ok(listed.includes(`${name} `) && listed.includes(description), `${name} missing from:\n${listed}`);
+  }
 });
