@@ -119,7 +119,8 @@ Examples:
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
       'after',
-      `
+      // A function, so the profiles are read only when help is shown, not on every ctc start.
+      () => `
 Profiles:
 ${describeProfiles()}
 
