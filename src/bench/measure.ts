@@ -14,6 +14,7 @@ import { buildExperiment } from '../train/experiment.js';
 import { learningRate } from '../train/schedule.js';
 import { trainStep } from '../train/step.js';
 import { Rng } from '../util/rng.js';
+import { gmacPerStep } from './macs.js';
 import { median } from './stats.js';
 
 /** The project config each benchmarked network is trained with (softmax + contrastive-center). */
@@ -41,6 +42,8 @@ export interface StepBench {
   config: string;
   batch: number;
   parameters: number;
+  /** Multiply-accumulates of one step, 1e9 (src/bench/macs.ts: convolutions and dense layers). */
+  gmacPerStep: number;
   msPerStep: number;
   imagesPerSecond: number;
   /** Every timed step, ms (after warm-up). */
@@ -128,6 +131,7 @@ export async function benchTrainStep(net: string, opts: StepBenchOptions): Promi
       config: configName,
       batch: opts.batch,
       parameters: exp.model.countParams(),
+      gmacPerStep: gmacPerStep(exp.model, opts.batch),
       msPerStep,
       imagesPerSecond: (opts.batch * 1000) / msPerStep,
       times,

@@ -3,6 +3,7 @@
 // micro-benchmark. Pure functions: the bench command does the measuring and the writing.
 
 import type { LossBench, StepBench } from './measure.js';
+import type { Peak } from './peak.js';
 import { median } from './stats.js';
 import { onReferenceBlas, type TorchOutcome } from './torch.js';
 
@@ -30,6 +31,11 @@ export interface StepRow {
   net: string;
   ctcMs: number;
   ctcImagesPerSecond: number;
+  /** Multiply-accumulates of one step (1e9), and ctc's rate at its median step time. */
+  gmacPerStep: number;
+  gmacPerSecond: number;
+  /** The median of the rounds' gmacPerSecond / that round's measured peak; null without a peak. */
+  peakFraction: number | null;
   torchMs: number | null;
   torchFormat: string | null;
   /** The median of the rounds' ratios (the rounds' own ratio with one round). */
@@ -44,6 +50,13 @@ export interface StepRow {
 export interface BenchRound {
   steps: StepBench[];
   torch: TorchOutcome;
+  /** The machine's attainable rate measured just before this round's steps (absent when skipped). */
+  peak?: Peak;
+}
+
+/** The report's peak: the median of the rounds' measurements, each round's, and how. */
+export interface PeakSummary extends Peak {
+  perRound: number[];
 }
 
 export interface LossRow {
@@ -63,6 +76,8 @@ export interface BenchReport {
   provenance: BenchProvenance;
   settings: { batch: number; steps: number; warmup: number; rounds?: number };
   steps: StepRow[];
+  /** The attainable multiply-accumulate rate the rows' peakFraction is against (null: not measured). */
+  peak: PeakSummary | null;
   /** Every round's ms per step, ctc and PyTorch (null where it did not run), per network. */
   rounds?: { net: string; ctcMs: number; torchMs: number | null }[][];
   loss: LossRow[];
@@ -76,6 +91,14 @@ export function stepRows(
   targets: Record<string, number> = STEP_TARGETS,
 ): StepRow[] {
   return roundRows([{ steps, torch }], targets);
+}
+
+/** The median of the rounds' peaks, or null when no round measured one. */
+export function peakSummary(rounds: BenchRound[]): PeakSummary | null {
+  const peaks = rounds.flatMap((r) => (r.peak ? [r.peak] : []));
+  if (peaks.length === 0) return null;
+  const perRound = peaks.map((p) => p.gmacPerSecond);
+  return { gmacPerSecond: median(perRound), method: peaks[0].method, perRound };
 }
 
 /** The PyTorch outcome of the last round where it ran, else the first round's (why it did not). */
@@ -98,10 +121,16 @@ export function roundRows(rounds: BenchRound[], targets: Record<string, number> 
     const ratio = roundRatios.length > 0 ? median(roundRatios) : null;
     const target = targets[first.net] ?? null;
     const ms = median(ctcMs);
+    const fractions = rounds.flatMap((r, i) =>
+      r.peak ? [first.gmacPerStep / (ctcMs[i] / 1000) / r.peak.gmacPerSecond] : [],
+    );
     return {
       net: first.net,
       ctcMs: ms,
       ctcImagesPerSecond: (first.batch * 1000) / ms,
+      gmacPerStep: first.gmacPerStep,
+      gmacPerSecond: first.gmacPerStep / (ms / 1000),
+      peakFraction: fractions.length > 0 ? median(fractions) : null,
       torchMs: measured.length > 0 ? median(measured) : null,
       torchFormat: torch.ran ? (torch.result.nets[first.net]?.memoryFormat ?? null) : null,
       ratio,
@@ -142,14 +171,14 @@ const verdict = (met: boolean | null, target: number | null, op: string): string
 export function formatStepTable(rows: StepRow[]): string {
   const perRound = rows.some((r) => r.roundRatios.length > 1);
   const lines = [
-    `| network | ctc ms/step | ctc images/s | PyTorch ms/step | ctc / PyTorch |${perRound ? ' ratio per round |' : ''} target met |`,
-    `|---|---:|---:|---:|---:|${perRound ? '---|' : ''}---|`,
+    `| network | ctc ms/step | ctc images/s | GMAC/step | GMAC/s | of peak | PyTorch ms/step | ctc / PyTorch |${perRound ? ' ratio per round |' : ''} target met |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|${perRound ? '---|' : ''}---|`,
   ];
   for (const r of rows) {
     const torch = r.torchMs === null ? '—' : `${fmt(r.torchMs)} (${r.torchFormat})`;
     const rounds = perRound ? ` ${r.roundRatios.map((x) => x.toFixed(2)).join(', ') || '—'} |` : '';
     lines.push(
-      `| ${r.net} | ${fmt(r.ctcMs)} | ${fmt(r.ctcImagesPerSecond, 0)} | ${torch} | ${fmt(r.ratio, 2)} |${rounds} ${verdict(r.met, r.target, '≤')} |`,
+      `| ${r.net} | ${fmt(r.ctcMs)} | ${fmt(r.ctcImagesPerSecond, 0)} | ${fmt(r.gmacPerStep, 2)} | ${fmt(r.gmacPerSecond, 0)} | ${r.peakFraction === null ? '—' : `${(r.peakFraction * 100).toFixed(0)}%`} | ${torch} | ${fmt(r.ratio, 2)} |${rounds} ${verdict(r.met, r.target, '≤')} |`,
     );
   }
   return lines.join('\n');
@@ -166,6 +195,13 @@ export function formatLossTable(rows: LossRow[]): string {
     );
   }
   return lines.join('\n');
+}
+
+/** How the table's "of peak" column was measured. */
+export function peakLine(peak: PeakSummary | null): string {
+  if (peak === null) return 'Peak: not measured (--peak-runs 0).';
+  const rounds = peak.perRound.length > 1 ? ` (per round ${peak.perRound.map((g) => g.toFixed(0)).join(', ')})` : '';
+  return `GMAC/step: multiply-accumulates of the convolutions and dense layers (forward, weight gradient, input gradient where needed; src/bench/macs.ts). Of peak: GMAC/s against this machine's attainable rate, ${peak.gmacPerSecond.toFixed(0)} GMAC/s${rounds}, measured in the same run as the rounds (the median of the rounds' fractions): ${peak.method}.`;
 }
 
 export function formatReport(report: BenchReport): string {
@@ -202,6 +238,8 @@ export function formatReport(report: BenchReport): string {
       : []),
     '',
     formatStepTable(report.steps),
+    '',
+    peakLine(report.peak),
     '',
     `Peak memory: ${memory}.`,
     '',

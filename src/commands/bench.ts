@@ -20,12 +20,14 @@ import {
   formatLossTable,
   lastTorch,
   lossRows,
+  peakSummary,
   roundRows,
   stepTargets,
   type BenchProvenance,
   type BenchRound,
   type BenchReport,
 } from '../bench/report.js';
+import { measurePeak } from '../bench/peak.js';
 import { formatProfile, profileTrainStep } from '../bench/profile.js';
 import { runTorchReference, type TorchOutcome } from '../bench/torch.js';
 import { UserError } from '../errors.js';
@@ -39,6 +41,7 @@ interface BenchFlags {
   steps: string;
   warmup: string;
   rounds: string;
+  peakRuns: string;
   backend: string;
   threads?: string;
   torch: boolean;
@@ -70,6 +73,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     warmup: integerFlag('--warmup', flags.warmup, 0),
   };
   const roundCount = integerFlag('--rounds', flags.rounds, 1);
+  const peakRuns = integerFlag('--peak-runs', flags.peakRuns, 0);
   const threads = flags.threads === undefined ? undefined : integerFlag('--threads', flags.threads, 1);
   const backend = await initBackend(flags.backend as BackendChoice, { threads });
   note(`backend: ${backend.detail}`);
@@ -79,15 +83,19 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   const rounds: BenchRound[] = [];
   for (let r = 1; r <= roundCount; r++) {
     if (roundCount > 1) note(`round ${r} of ${roundCount}`);
+    const peak = peakRuns > 0 ? measurePeak(backend.detail, peakRuns) : undefined;
+    if (peak) note(`peak: ${peak.gmacPerSecond.toFixed(0)} GMAC/s (${peak.method})`);
     const steps: StepBench[] = [];
     for (const net of nets) {
       const result = await benchTrainStep(net, settings);
+      const rate = result.gmacPerStep / (result.msPerStep / 1000);
+      const ofPeak = peak ? `, ${((rate / peak.gmacPerSecond) * 100).toFixed(0)}% of peak` : '';
       note(
-        `${net}: ${result.msPerStep.toFixed(1)} ms/step, ${result.imagesPerSecond.toFixed(0)} images/s (${result.times.map((t) => t.toFixed(0)).join(' ')})`,
+        `${net}: ${result.msPerStep.toFixed(1)} ms/step, ${result.imagesPerSecond.toFixed(0)} images/s, ${rate.toFixed(0)} GMAC/s${ofPeak} (${result.times.map((t) => t.toFixed(0)).join(' ')})`,
       );
       steps.push(result);
     }
-    rounds.push({ steps, torch: torchRound(flags.torch, rounds[0]?.torch, nets, settings, flags.loss) });
+    rounds.push({ steps, peak, torch: torchRound(flags.torch, rounds[0]?.torch, nets, settings, flags.loss) });
   }
   const loss: LossBench[] = [];
   if (flags.loss) {
@@ -107,6 +115,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     ),
     settings: { ...settings, rounds: roundCount },
     steps: roundRows(rounds, stepTargets(backend.name)),
+    peak: peakSummary(rounds),
     rounds: rounds.map((r) =>
       r.steps.map((s) => ({
         net: s.net,
@@ -217,6 +226,11 @@ export function registerBenchCommand(program: Command): void {
       '--rounds <n>',
       "rounds of ctc's steps then PyTorch's; the ratio is the median of the rounds' (this machine's speed drifts)",
       '1',
+    )
+    .option(
+      '--peak-runs <n>',
+      "timed runs of the large convolution that measures this machine's attainable GMAC/s before each round (0: skip)",
+      '5',
     )
     .addOption(new Option('-b, --backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option(

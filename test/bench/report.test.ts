@@ -11,6 +11,8 @@ import {
   formatReport,
   formatStepTable,
   lossRows,
+  peakLine,
+  peakSummary,
   roundRows,
   stepRows,
   stepTargets,
@@ -24,6 +26,7 @@ const step = (net: string, ms: number): StepBench => ({
   config: `${net}.yaml`,
   batch: 128,
   parameters: 1000,
+  gmacPerStep: 11,
   msPerStep: ms,
   imagesPerSecond: 128_000 / ms,
   times: [ms],
@@ -33,6 +36,7 @@ const step = (net: string, ms: number): StepBench => ({
   tensorGrowth: 0,
   wasmHeapMiB: 256,
 });
+const peak = (gmacPerSecond: number) => ({ gmacPerSecond, method: 'test conv' });
 const torchNet = (ms: number) => ({
   msPerStep: ms,
   imagesPerSecond: 128_000 / ms,
@@ -71,9 +75,15 @@ test('step rows: ratio ctc / PyTorch against each network target', () => {
     ],
   );
   const table = formatStepTable(rows);
-  assert.match(table, /\| lenets \| 110\.0 \| 1164 \| 100\.0 \(channels_last\) \| 1\.10 \| ≤ 1\.2: yes \|/);
-  assert.match(table, /\| resnet20 \| 1500\.0 \| 85 \| 300\.0 \(channels_last\) \| 5\.00 \| ≤ 4\.5: no \|/);
-  assert.match(table, /\| lenetspp \| 900\.0 \| 142 \| — \| — \| ≤ 4\.5: n\/a \|/);
+  assert.match(
+    table,
+    /\| lenets \| 110\.0 \| 1164 \| 11\.00 \| 100 \| — \| 100\.0 \(channels_last\) \| 1\.10 \| ≤ 1\.2: yes \|/,
+  );
+  assert.match(
+    table,
+    /\| resnet20 \| 1500\.0 \| 85 \| 11\.00 \| 7 \| — \| 300\.0 \(channels_last\) \| 5\.00 \| ≤ 4\.5: no \|/,
+  );
+  assert.match(table, /\| lenetspp \| 900\.0 \| 142 \| 11\.00 \| 12 \| — \| — \| — \| ≤ 4\.5: n\/a \|/);
 });
 
 test('with the native accelerator LeNets++ and ResNet-20 are held to 0.8x and 0.9x of PyTorch', () => {
@@ -94,10 +104,10 @@ test('rounds: medians of each side, the ratio the median of the rounds own ratio
     result: { ...(torch as { ran: true; result: TorchResult }).result, nets: { resnet20: torchNet(ms) } },
   });
   const rounds = [
-    { steps: [step('resnet20', 200)], torch: withTorch(250) }, // 0.8
-    { steps: [step('resnet20', 300)], torch: withTorch(250) }, // 1.2
-    { steps: [step('resnet20', 210)], torch: withTorch(300) }, // 0.7
-    { steps: [step('resnet20', 100)], torch: { ran: false, reason: 'x' } as TorchOutcome },
+    { steps: [step('resnet20', 200)], torch: withTorch(250), peak: peak(110) }, // 0.8; 55 GMAC/s, 50% of peak
+    { steps: [step('resnet20', 300)], torch: withTorch(250), peak: peak(100) }, // 1.2; 36.7 GMAC/s, 37%
+    { steps: [step('resnet20', 210)], torch: withTorch(300), peak: peak(100) }, // 0.7; 52.4 GMAC/s, 52%
+    { steps: [step('resnet20', 100)], torch: { ran: false, reason: 'x' } as TorchOutcome }, // no peak measured
   ];
   const [row] = roundRows(rounds, stepTargets('wasm+onednn'));
   assert.deepEqual(row.roundRatios, [0.8, 1.2, 0.7]);
@@ -105,10 +115,17 @@ test('rounds: medians of each side, the ratio the median of the rounds own ratio
   assert.equal(row.ctcMs, 205); // median of 200, 300, 210, 100
   assert.equal(row.torchMs, 250);
   assert.equal(row.met, true);
+  assert.equal(row.gmacPerSecond, 11 / 0.205);
+  assert.equal(row.peakFraction, 0.5, "the median of the rounds' own fractions, rounds without a peak left out");
   assert.match(
     formatStepTable([row]),
-    /\| resnet20 \| 205\.0 \| 624 \| 250\.0 \(channels_last\) \| 0\.80 \| 0\.80, 1\.20, 0\.70 \| ≤ 0\.9: yes \|/,
+    /\| resnet20 \| 205\.0 \| 624 \| 11\.00 \| 54 \| 50% \| 250\.0 \(channels_last\) \| 0\.80 \| 0\.80, 1\.20, 0\.70 \| ≤ 0\.9: yes \|/,
   );
+  const summary = peakSummary(rounds);
+  assert.deepEqual(summary, { gmacPerSecond: 100, method: 'test conv', perRound: [110, 100, 100] });
+  assert.match(peakLine(summary), /attainable rate, 100 GMAC\/s \(per round 110, 100, 100\).*: test conv\.$/);
+  assert.equal(peakSummary(rounds.slice(3)), null);
+  assert.match(peakLine(null), /not measured/);
   assert.doesNotMatch(
     formatStepTable(stepRows([step('lenets', 110)], torch)),
     /per round/,
@@ -144,6 +161,7 @@ const reportWith = (t: TorchOutcome): BenchReport => ({
   },
   settings: { batch: 128, steps: 10, warmup: 3 },
   steps: stepRows([step('lenets', 110)], t),
+  peak: null,
   loss: [],
   ctc: { steps: [step('lenets', 110)], loss: [] },
   torch: t,
@@ -156,7 +174,7 @@ test('without PyTorch the report says why it was skipped', () => {
   assert.match(md, /PyTorch skipped: \/usr\/bin\/python3 cannot import torch\./);
   assert.match(md, /Machine: CPU, 2 cores, 8 GiB, linux x64\./);
   assert.match(md, /Peak memory: lenets 300 MiB RSS \(wasm heap 256 MiB\), 12 MiB in 40 tensors between steps\./);
-  assert.match(md, /\| lenets \| 110\.0 \| 1164 \| — \| — \| ≤ 1\.2: n\/a \|/);
+  assert.match(md, /\| lenets \| 110\.0 \| 1164 \| 11\.00 \| 100 \| — \| — \| — \| ≤ 1\.2: n\/a \|/);
 });
 
 test('the report warns when PyTorch ran on the reference BLAS, and only then', () => {
