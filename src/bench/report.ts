@@ -34,7 +34,7 @@ export interface StepRow {
   /** Multiply-accumulates of one step (1e9), and ctc's rate at its median step time. */
   gmacPerStep: number;
   gmacPerSecond: number;
-  /** The median of the rounds' gmacPerSecond / that round's measured peak; null without a peak. */
+  /** gmacPerSecond / the report's peak (the best round's); null without a peak. */
   peakFraction: number | null;
   torchMs: number | null;
   torchFormat: string | null;
@@ -54,7 +54,7 @@ export interface BenchRound {
   peak?: Peak;
 }
 
-/** The report's peak: the median of the rounds' measurements, each round's, and how. */
+/** The report's peak: the best of the rounds' measurements (the attainable rate), each round's, and how. */
 export interface PeakSummary extends Peak {
   perRound: number[];
 }
@@ -93,12 +93,16 @@ export function stepRows(
   return roundRows([{ steps, torch }], targets);
 }
 
-/** The median of the rounds' peaks, or null when no round measured one. */
+/**
+ * The best of the rounds' peaks, or null when no round measured one. A peak measured low (the
+ * machine's speed drifts) would flatter every fraction; the best one is what the machine attains.
+ */
 export function peakSummary(rounds: BenchRound[]): PeakSummary | null {
   const peaks = rounds.flatMap((r) => (r.peak ? [r.peak] : []));
   if (peaks.length === 0) return null;
   const perRound = peaks.map((p) => p.gmacPerSecond);
-  return { gmacPerSecond: median(perRound), method: peaks[0].method, perRound };
+  const best = peaks[perRound.indexOf(Math.max(...perRound))];
+  return { gmacPerSecond: best.gmacPerSecond, method: best.method, perRound };
 }
 
 /** The PyTorch outcome of the last round where it ran, else the first round's (why it did not). */
@@ -121,16 +125,14 @@ export function roundRows(rounds: BenchRound[], targets: Record<string, number> 
     const ratio = roundRatios.length > 0 ? median(roundRatios) : null;
     const target = targets[first.net] ?? null;
     const ms = median(ctcMs);
-    const fractions = rounds.flatMap((r, i) =>
-      r.peak ? [first.gmacPerStep / (ctcMs[i] / 1000) / r.peak.gmacPerSecond] : [],
-    );
+    const peak = peakSummary(rounds);
     return {
       net: first.net,
       ctcMs: ms,
       ctcImagesPerSecond: (first.batch * 1000) / ms,
       gmacPerStep: first.gmacPerStep,
       gmacPerSecond: first.gmacPerStep / (ms / 1000),
-      peakFraction: fractions.length > 0 ? median(fractions) : null,
+      peakFraction: peak === null ? null : first.gmacPerStep / (ms / 1000) / peak.gmacPerSecond,
       torchMs: measured.length > 0 ? median(measured) : null,
       torchFormat: torch.ran ? (torch.result.nets[first.net]?.memoryFormat ?? null) : null,
       ratio,
@@ -201,7 +203,7 @@ export function formatLossTable(rows: LossRow[]): string {
 export function peakLine(peak: PeakSummary | null): string {
   if (peak === null) return 'Peak: not measured (--peak-runs 0).';
   const rounds = peak.perRound.length > 1 ? ` (per round ${peak.perRound.map((g) => g.toFixed(0)).join(', ')})` : '';
-  return `GMAC/step: multiply-accumulates of the convolutions and dense layers (forward, weight gradient, input gradient where needed; src/bench/macs.ts). Of peak: GMAC/s against this machine's attainable rate, ${peak.gmacPerSecond.toFixed(0)} GMAC/s${rounds}, measured in the same run as the rounds (the median of the rounds' fractions): ${peak.method}.`;
+  return `GMAC/step: multiply-accumulates of the convolutions and dense layers (forward, weight gradient, input gradient where needed; src/bench/macs.ts). Of peak: GMAC/s against this machine's attainable rate, ${peak.gmacPerSecond.toFixed(0)} GMAC/s${rounds}, the best of the measurements before each round of this run: ${peak.method}.`;
 }
 
 export function formatReport(report: BenchReport): string {
