@@ -10,6 +10,7 @@ import { registerDataCommand } from './commands/data.js';
 import { evalRunCommand, evalTablesCommand } from './commands/eval.js';
 import { registerPlotCommand } from './commands/plot.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { registerSlurmTaskCommand } from './commands/slurm-task.js';
 import { registerSweepCommands } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { registerVerifyCommand } from './commands/verify.js';
@@ -137,6 +138,7 @@ Examples:
 
   registerDataCommand(program);
   registerSweepCommands(program);
+  registerSlurmTaskCommand(program);
   registerBenchCommand(program);
   registerVerifyCommand(program);
 

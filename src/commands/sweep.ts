@@ -12,12 +12,23 @@ import { describeOutcome, runLocal } from '../sweep/local.js';
 import { listSweeps, loadSweep } from '../sweep/spec.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
 import { writeTables } from '../report/write-tables.js';
+import { UserError } from '../errors.js';
 import { integerFlag, positiveNumberFlag } from './flags.js';
+import { slurmStatusCommand, slurmSubmitCommand, type SlurmFlags } from './sweep-slurm.js';
+import { DEFAULT_MAX_REQUEUES, DEFAULT_SIGNAL } from '../sweep/slurm-script.js';
 import { workerCommand } from './worker.js';
 
 const DEFAULT_QUEUE = 'ctc-sweeps'; // also in src/sweep/queue.ts, which this file loads only on demand
-const redisOption = () =>
-  new Option('--redis <url>', 'Redis server, redis://host:port').env('CTC_REDIS').makeOptionMandatory();
+const redisOption = () => new Option('--redis <url>', 'Redis server, redis://host:port').env('CTC_REDIS');
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** --redis or --slurm, exactly one. */
+function needQueue(flags: { redis?: string; slurm?: boolean }): void {
+  if (flags.slurm && flags.redis && !process.env.CTC_REDIS)
+    throw new UserError('--slurm and --redis: choose one (Slurm arrays or BullMQ workers)');
+  if (!flags.slurm && !flags.redis)
+    throw new UserError("--redis <url> (or $CTC_REDIS) or --slurm is required: where the sweep's jobs go");
+}
 const queueOption = () => new Option('--queue <name>', 'BullMQ queue name').default(DEFAULT_QUEUE);
 
 export function planSweep(file: string): SweepPlan {
@@ -130,9 +141,18 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
 
 export async function submitCommand(
   file: string,
-  flags: { redis: string; queue: string; attempts: string; backoffSeconds: string; retryFailed?: boolean },
+  flags: {
+    redis: string;
+    queue: string;
+    attempts: string;
+    backoffSeconds: string;
+    retryFailed?: boolean;
+    slurm?: boolean;
+  } & SlurmFlags,
 ): Promise<number> {
+  needQueue(flags);
   const plan = planSweep(file);
+  if (flags.slurm) return slurmSubmitCommand(plan, flags);
   const attempts = integerFlag('--attempts', flags.attempts);
   const backoffSeconds = positiveNumberFlag('--backoff-seconds', flags.backoffSeconds as string);
   const { openQueue, submitSweep } = await import('../sweep/queue.js');
@@ -151,9 +171,11 @@ export async function submitCommand(
 
 export async function statusCommand(
   file: string,
-  flags: { redis: string; queue: string; json?: boolean },
+  flags: { redis: string; queue: string; json?: boolean; slurm?: boolean; runsRoot: string },
 ): Promise<number> {
+  needQueue(flags);
   const plan = planSweep(file);
+  if (flags.slurm) return slurmStatusCommand(plan, flags);
   const { openQueue, sweepStatus } = await import('../sweep/queue.js');
   const queue = await openQueue(flags);
   try {
@@ -198,18 +220,49 @@ export function registerSweepCommands(program: Command): void {
     .action(action(runCommand));
   sweep
     .command('submit <file>')
-    .description("queue the sweep's jobs on Redis for ctc workers (a second submit adds nothing)")
+    .description(
+      "queue the sweep's jobs on Redis for ctc workers, or as Slurm job arrays (--slurm); a second submit adds nothing",
+    )
     .addOption(redisOption())
     .addOption(queueOption())
     .option('--attempts <n>', 'tries per job before it counts as failed', '3')
     .option('--backoff-seconds <s>', 'wait before the first retry; doubles each retry', '30')
     .option('--retry-failed', 'put jobs that failed all their attempts back in the queue')
+    .option('--slurm', 'submit sbatch job arrays instead (one task per run) and return')
+    .option('--runs-root <dir>', '--slurm: root of run directories, on storage the compute nodes share', 'runs')
+    .option('--partition <name>', '--slurm: sbatch --partition')
+    .option(
+      '--time <limit>',
+      '--slurm: sbatch --time per task, e.g. 4:00:00 (a task past it checkpoints and requeues itself)',
+    )
+    .option('--cpus <n>', '--slurm: sbatch --cpus-per-task')
+    .option('--mem <size>', '--slurm: sbatch --mem, e.g. 8G')
+    .option('--account <name>', '--slurm: sbatch --account')
+    .option('--throttle <n>', '--slurm: at most n tasks of the array at a time (--array=0-N%n)')
+    .option('--signal <spec>', `--slurm: the signal before the time limit (default ${DEFAULT_SIGNAL})`)
+    .option(
+      '--max-requeues <n>',
+      `--slurm: requeues after time-limit signals before a task gives up (default ${DEFAULT_MAX_REQUEUES})`,
+    )
+    .option(
+      '--sbatch-arg <arg>',
+      '--slurm: an extra sbatch argument, e.g. --sbatch-arg=--qos=long (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--slurm-config <file>',
+      '--slurm: YAML defaults for these options (default $CTC_SLURM_CONFIG or ~/.config/ctc/slurm.yaml)',
+    )
+    .option('--checkpoint-seconds <s>', "--slurm: seconds between mid-epoch checkpoints (ctc train's default: 60)")
     .action(action(submitCommand));
   sweep
     .command('status <file>')
     .description('queued / running / done / failed per job of a submitted sweep, and totals')
     .addOption(redisOption())
     .addOption(queueOption())
+    .option('--slurm', 'a sweep submitted with --slurm: from squeue and the runs root')
+    .option('--runs-root <dir>', '--slurm: root of run directories', 'runs')
     .option('--json', 'machine-readable')
     .action(action(statusCommand));
 
@@ -246,4 +299,7 @@ Examples (sweep files: ${listSweeps().join(', ') || 'none'} in configs/sweeps/, 
   ctc sweep submit lambda --redis redis://queue-host:6379
   ctc worker --redis redis://queue-host:6379 --runs-root /shared/runs   # on each machine
   ctc sweep status lambda --redis redis://queue-host:6379
-  ctc eval --runs /shared/runs/lambda --out results/lambda`;
+  ctc eval --runs /shared/runs/lambda --out results/lambda
+  ctc sweep submit lambda --slurm --runs-root /shared/runs --partition cpu --time 2:00:00 --cpus 4
+  ctc sweep status lambda --slurm --runs-root /shared/runs
+Local pool, BullMQ and Slurm side by side: docs/distributed.md`;

@@ -46,6 +46,8 @@ export interface Summary {
   commit: string;
   versions: Record<string, string>;
   machine: Record<string, unknown>;
+  /** The Slurm job that finished the run (SLURM_RESTART_COUNT: how often it was requeued), if any. */
+  slurm?: Record<string, string | number>;
   finishedAt: string;
   history: EpochRecord[];
   config: Record<string, unknown>;

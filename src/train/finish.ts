@@ -10,7 +10,7 @@ import { featureDimOf } from '../models/index.js';
 import type { RunPaths } from '../run/directory.js';
 import { buildSummary, type Summary } from '../run/summary.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { gitCommit, machine, versions } from '../util/provenance.js';
+import { gitCommit, machine, slurmContext, versions } from '../util/provenance.js';
 import path from 'node:path';
 import type { FinalFeatures } from './epoch.js';
 import type { Experiment } from './experiment.js';
@@ -48,6 +48,8 @@ export async function finishRun(a: FinishInput): Promise<Summary> {
     finalAccuracy: last.testAccuracy as number,
     warnings: a.state.watchdog.warnings,
   });
+  const slurm = slurmContext();
+  if (slurm) summary.slurm = slurm;
   if (final) {
     summary.featureMetrics = {
       checkpoint: 'last',

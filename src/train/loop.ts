@@ -26,6 +26,7 @@ import { learningRate } from './schedule.js';
 import { emptySums, newLoopState, TrainingCheckpoints } from './state.js';
 import { trainStep } from './step.js';
 import { Watchdog } from './watchdog.js';
+import { slurmContext } from '../util/provenance.js';
 
 export interface TrainRequest {
   config: Config;
@@ -99,7 +100,14 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       fs.writeFileSync(paths.metrics, '');
     }
     logger.info(
-      { event: mode === 'resume' ? 'resume' : 'start', iteration, total, backend, dataset: dataset.identity },
+      {
+        event: mode === 'resume' ? 'resume' : 'start',
+        iteration,
+        total,
+        backend,
+        dataset: dataset.identity,
+        ...(slurmContext() ? { slurm: slurmContext() } : {}),
+      },
       'training',
     );
 

@@ -59,3 +59,16 @@ export function machine(): { cpu: string; cores: number; memoryGiB: number; plat
     platform: `${os.platform()} ${os.arch()}`,
   };
 }
+
+/** The Slurm job this process runs in (from the variables Slurm sets), or undefined outside Slurm. */
+export function slurmContext(env = process.env): Record<string, string | number> | undefined {
+  if (env.SLURM_JOB_ID === undefined) return undefined;
+  const fields: Record<string, string | number> = {
+    jobId: env.SLURM_JOB_ID,
+    restartCount: Number(env.SLURM_RESTART_COUNT ?? 0),
+  };
+  if (env.SLURM_ARRAY_JOB_ID !== undefined) fields.arrayJobId = env.SLURM_ARRAY_JOB_ID;
+  if (env.SLURM_ARRAY_TASK_ID !== undefined) fields.arrayTaskId = Number(env.SLURM_ARRAY_TASK_ID);
+  if (env.SLURMD_NODENAME !== undefined) fields.node = env.SLURMD_NODENAME;
+  return fields;
+}
