@@ -11,6 +11,7 @@ import { evalRunCommand, evalTablesCommand } from './commands/eval.js';
 import { registerPlotCommand } from './commands/plot.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { registerSlurmTaskCommand } from './commands/slurm-task.js';
+import { addSlurmOptions } from './commands/sweep-slurm.js';
 import { registerSweepCommands } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { registerVerifyCommand } from './commands/verify.js';
@@ -105,7 +106,7 @@ Examples:
 
   registerPlotCommand(program);
 
-  program
+  const reproduce = program
     .command('reproduce')
     .description('run the grid of paper configs under a budget profile, then write the tables')
     .requiredOption(
@@ -118,6 +119,9 @@ Examples:
     .option('-o, --out <dir>', 'where the tables go (default results/<profile>)')
     .option('--only <names>', 'only runs whose config name contains one of these (comma-separated)')
     .option('-q, --quiet', 'no progress lines')
+    .option('--slurm', 'submit the runs as a Slurm job array (one task per run) and return; ctc eval makes the tables')
+    .option('--status', "with --slurm: each run's state, from squeue and the runs root");
+  addSlurmOptions(reproduce)
     .addHelpText(
       'after',
       // A function, so the profiles are read only when help is shown, not on every ctc start.
@@ -130,6 +134,8 @@ Examples:
   ctc reproduce --profile cpu --seeds 1,2,3 --jobs 2
   ctc reproduce --profile cpu --only mnist-lenets- --jobs 2   # just the LeNets rows
   ctc reproduce --profile paper-mnist --jobs 2                # hours on 2 cores: resumable, run it with nohup
+  ctc reproduce --profile paper-cifar --slurm --partition cpu --time 4:00:00 --cpus 8
+  ctc reproduce --profile paper-cifar --slurm --status
   ctc compare --baseline results/ci/baseline.json --current results/ci/accuracy.json --tolerance 1`,
     )
     .action(async (flags) => {

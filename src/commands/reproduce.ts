@@ -15,8 +15,12 @@ import { runState } from '../run/summary.js';
 import { failureLine, startChild } from '../util/ctc-child.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.js';
+import type { SlurmBatch } from '../sweep/slurm.js';
+import { batchStatus, submitBatch, type SlurmFlags } from './sweep-slurm.js';
 
-export interface ReproduceFlags {
+export interface ReproduceFlags extends Partial<SlurmFlags> {
+  slurm?: boolean;
+  status?: boolean;
   profile: string;
   seeds?: string;
   jobs: string;
@@ -40,6 +44,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<number> {
   const only = flags.only?.split(',').map((s) => s.trim());
   const plan = planRuns(profile, seeds).filter((r) => !only || only.some((o) => r.folder.includes(o)));
   if (plan.length === 0) throw new UserError(`--only ${flags.only}: no run of profile ${profile.name} matches`);
+  if (flags.slurm || flags.status) return reproduceOnSlurm(profile, plan, runsRoot, flags);
   const say = (line: string) => flags.quiet || process.stderr.write(`${line}\n`);
   say(
     `profile ${profile.name}: ${plan.length} run(s), ${jobs} at a time, backend ${profile.backend}; runs in ${runsRoot}`,
@@ -151,4 +156,32 @@ function describe(outcome: JobOutcome | { status: 'skipped'; detail: string }): 
     default:
       return '';
   }
+}
+
+/** `--slurm`: the profile's runs as one Slurm array (submitted, then this returns); `--slurm --status`: their state. */
+function reproduceOnSlurm(profile: Profile, plan: PlannedRun[], runsRoot: string, flags: ReproduceFlags): number {
+  if (!flags.slurm) throw new UserError('--status goes with --slurm (the state of a profile submitted to Slurm)');
+  const batch: SlurmBatch = {
+    name: profile.name,
+    backend: profile.backend,
+    slurmDir: path.join(runsRoot, 'slurm'),
+    runsRoot,
+    tasks: plan.map((run) => ({
+      id: `${run.folder}/seed-${run.seed}`,
+      label: `${run.folder} seed ${run.seed}`,
+      dir: path.join(runsRoot, run.folder, `seed-${run.seed}`),
+      source: { config: run.config, sets: run.sets },
+    })),
+  };
+  if (flags.status) return batchStatus(batch, false, 'profile');
+  const out = flags.out ?? path.join('results', profile.name);
+  return submitBatch(
+    batch,
+    { ...flags, runsRoot, sbatchArg: flags.sbatchArg ?? [] },
+    {
+      what: `profile ${profile.name}`,
+      status: `ctc reproduce --profile ${flags.profile} --slurm --status${flags.runsRoot ? ` --runs-root ${flags.runsRoot}` : ''}`,
+      tables: `ctc eval --runs ${runsRoot} --out ${out}`,
+    },
+  );
 }

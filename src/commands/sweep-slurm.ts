@@ -5,11 +5,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Command } from 'commander';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { formatStatus, statusTotals } from '../sweep/format.js';
-import { slurmStatus, submitSlurm } from '../sweep/slurm.js';
+import { slurmStatus, submitSlurm, sweepBatch, type SlurmBatch } from '../sweep/slurm.js';
 import { DEFAULT_MAX_REQUEUES, DEFAULT_SIGNAL, type SlurmOptions } from '../sweep/slurm-script.js';
 import type { SweepPlan } from '../sweep/expand.js';
 import { integerFlag, positiveNumberFlag } from './flags.js';
@@ -87,29 +88,78 @@ export function slurmOptions(flags: SlurmFlags): SlurmOptions {
   };
 }
 
-export function slurmSubmitCommand(plan: SweepPlan, flags: SlurmFlags): number {
+/** Submits a batch (a sweep's or a profile's runs) and says what happened and what to run next. */
+export function submitBatch(
+  batch: SlurmBatch,
+  flags: SlurmFlags,
+  next: { what: string; status: string; tables: string },
+): number {
   const opts = slurmOptions(flags);
-  const runsRoot = path.resolve(flags.runsRoot);
   const checkpointSeconds = positiveNumberFlag('--checkpoint-seconds', flags.checkpointSeconds);
-  const r = submitSlurm(plan, runsRoot, opts, checkpointSeconds);
-  const name = plan.spec.name;
+  const r = submitSlurm(batch, opts, checkpointSeconds);
   process.stdout.write(
-    `sweep ${name}: ${r.submitted} run(s) submitted${r.arrays.length ? ` as array job(s) ${r.arrays.join(', ')}` : ''}, ` +
+    `${next.what}: ${r.submitted} run(s) submitted${r.arrays.length ? ` as array job(s) ${r.arrays.join(', ')}` : ''}, ` +
       `${r.active} already queued or running, ${r.done} done\n` +
       (r.submitDir ? `  job script: ${path.join(r.submitDir, 'job.sh')}\n` : '') +
-      `  status: ctc sweep status ${name} --slurm --runs-root ${flags.runsRoot}; tables: ctc eval --runs ${path.join(flags.runsRoot, name)}\n`,
+      `  status: ${next.status}; tables: ${next.tables}\n`,
   );
   return 0;
 }
 
-export function slurmStatusCommand(plan: SweepPlan, flags: { runsRoot: string; json?: boolean }): number {
-  const rows = slurmStatus(plan, path.resolve(flags.runsRoot));
-  if (flags.json) {
+/** The status table (or JSON) of a batch submitted with --slurm. */
+export function batchStatus(batch: SlurmBatch, json?: boolean, what = 'sweep'): number {
+  const rows = slurmStatus(batch);
+  if (json) {
     process.stdout.write(
-      `${JSON.stringify({ sweep: plan.spec.name, queue: 'slurm', totals: statusTotals(rows), jobs: rows }, null, 2)}\n`,
+      `${JSON.stringify({ sweep: batch.name, queue: 'slurm', totals: statusTotals(rows), jobs: rows }, null, 2)}\n`,
     );
     return 0;
   }
-  process.stdout.write(formatStatus(plan.spec.name, 'slurm', rows));
+  process.stdout.write(formatStatus(batch.name, 'slurm', rows, what));
   return 0;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The sbatch options of `ctc sweep submit --slurm` and `ctc reproduce --slurm`. */
+export function addSlurmOptions(command: Command): Command {
+  return command
+    .option('--partition <name>', '--slurm: sbatch --partition')
+    .option(
+      '--time <limit>',
+      '--slurm: sbatch --time per task, e.g. 4:00:00 (a task past it checkpoints and requeues itself)',
+    )
+    .option('--cpus <n>', '--slurm: sbatch --cpus-per-task')
+    .option('--mem <size>', '--slurm: sbatch --mem, e.g. 8G')
+    .option('--account <name>', '--slurm: sbatch --account')
+    .option('--throttle <n>', '--slurm: at most n tasks of the array at a time (--array=0-N%n)')
+    .option('--signal <spec>', `--slurm: the signal before the time limit (default ${DEFAULT_SIGNAL})`)
+    .option(
+      '--max-requeues <n>',
+      `--slurm: requeues after time-limit signals before a task gives up (default ${DEFAULT_MAX_REQUEUES})`,
+    )
+    .option(
+      '--sbatch-arg <arg>',
+      '--slurm: an extra sbatch argument, e.g. --sbatch-arg=--qos=long (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--slurm-config <file>',
+      '--slurm: YAML defaults for these options (default $CTC_SLURM_CONFIG or ~/.config/ctc/slurm.yaml)',
+    )
+    .option('--checkpoint-seconds <s>', "--slurm: seconds between mid-epoch checkpoints (ctc train's default: 60)");
+}
+
+export function slurmSubmitCommand(plan: SweepPlan, flags: SlurmFlags): number {
+  const name = plan.spec.name;
+  return submitBatch(sweepBatch(plan, path.resolve(flags.runsRoot)), flags, {
+    what: `sweep ${name}`,
+    status: `ctc sweep status ${name} --slurm --runs-root ${flags.runsRoot}`,
+    tables: `ctc eval --runs ${path.join(flags.runsRoot, name)}`,
+  });
+}
+
+export function slurmStatusCommand(plan: SweepPlan, flags: { runsRoot: string; json?: boolean }): number {
+  return batchStatus(sweepBatch(plan, path.resolve(flags.runsRoot)), flags.json);
 }

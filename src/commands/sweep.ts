@@ -14,13 +14,11 @@ import { gitCommit, machine, PACKAGE_ROOT, versions } from '../util/provenance.j
 import { writeTables } from '../report/write-tables.js';
 import { UserError } from '../errors.js';
 import { integerFlag, positiveNumberFlag } from './flags.js';
-import { slurmStatusCommand, slurmSubmitCommand, type SlurmFlags } from './sweep-slurm.js';
-import { DEFAULT_MAX_REQUEUES, DEFAULT_SIGNAL } from '../sweep/slurm-script.js';
+import { addSlurmOptions, slurmStatusCommand, slurmSubmitCommand, type SlurmFlags } from './sweep-slurm.js';
 import { workerCommand } from './worker.js';
 
 const DEFAULT_QUEUE = 'ctc-sweeps'; // also in src/sweep/queue.ts, which this file loads only on demand
 const redisOption = () => new Option('--redis <url>', 'Redis server, redis://host:port').env('CTC_REDIS');
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** --redis or --slurm, exactly one. */
 function needQueue(flags: { redis?: string; slurm?: boolean }): void {
@@ -218,7 +216,7 @@ export function registerSweepCommands(program: Command): void {
     .option('--checkpoint-seconds <s>', "seconds between mid-epoch checkpoints (ctc train's default: 60)")
     .option('-q, --quiet', 'no progress lines')
     .action(action(runCommand));
-  sweep
+  const submit = sweep
     .command('submit <file>')
     .description(
       "queue the sweep's jobs on Redis for ctc workers, or as Slurm job arrays (--slurm); a second submit adds nothing",
@@ -229,33 +227,8 @@ export function registerSweepCommands(program: Command): void {
     .option('--backoff-seconds <s>', 'wait before the first retry; doubles each retry', '30')
     .option('--retry-failed', 'put jobs that failed all their attempts back in the queue')
     .option('--slurm', 'submit sbatch job arrays instead (one task per run) and return')
-    .option('--runs-root <dir>', '--slurm: root of run directories, on storage the compute nodes share', 'runs')
-    .option('--partition <name>', '--slurm: sbatch --partition')
-    .option(
-      '--time <limit>',
-      '--slurm: sbatch --time per task, e.g. 4:00:00 (a task past it checkpoints and requeues itself)',
-    )
-    .option('--cpus <n>', '--slurm: sbatch --cpus-per-task')
-    .option('--mem <size>', '--slurm: sbatch --mem, e.g. 8G')
-    .option('--account <name>', '--slurm: sbatch --account')
-    .option('--throttle <n>', '--slurm: at most n tasks of the array at a time (--array=0-N%n)')
-    .option('--signal <spec>', `--slurm: the signal before the time limit (default ${DEFAULT_SIGNAL})`)
-    .option(
-      '--max-requeues <n>',
-      `--slurm: requeues after time-limit signals before a task gives up (default ${DEFAULT_MAX_REQUEUES})`,
-    )
-    .option(
-      '--sbatch-arg <arg>',
-      '--slurm: an extra sbatch argument, e.g. --sbatch-arg=--qos=long (repeatable)',
-      collect,
-      [],
-    )
-    .option(
-      '--slurm-config <file>',
-      '--slurm: YAML defaults for these options (default $CTC_SLURM_CONFIG or ~/.config/ctc/slurm.yaml)',
-    )
-    .option('--checkpoint-seconds <s>', "--slurm: seconds between mid-epoch checkpoints (ctc train's default: 60)")
-    .action(action(submitCommand));
+    .option('--runs-root <dir>', '--slurm: root of run directories, on storage the compute nodes share', 'runs');
+  addSlurmOptions(submit).action(action(submitCommand));
   sweep
     .command('status <file>')
     .description('queued / running / done / failed per job of a submitted sweep, and totals')

@@ -31,14 +31,15 @@ export function statusTotals(rows: JobStatusRow[]): Record<SweepJobState, number
   >;
 }
 
-export function formatStatus(sweep: string, queue: string, rows: JobStatusRow[]): string {
+export function formatStatus(sweep: string, queue: string, rows: JobStatusRow[], what = 'sweep'): string {
   const totals = statusTotals(rows);
+  const idWidth = Math.max(14, ...rows.map((r) => r.id.length + 2));
   const lines = [
-    `sweep ${sweep} on queue ${queue}:`,
-    `${'id'.padEnd(14)}${'state'.padEnd(15)}${'tries'.padEnd(7)}${'worker'.padEnd(24)}job`,
+    `${what} ${sweep} on ${queue === 'slurm' ? 'Slurm' : `queue ${queue}`}:`,
+    `${'id'.padEnd(idWidth)}${'state'.padEnd(15)}${'tries'.padEnd(7)}${'worker'.padEnd(24)}job`,
     ...rows.map((r) => {
       const d = detail(r);
-      return `${r.id.padEnd(14)}${r.state.padEnd(15)}${String(r.attempts).padEnd(7)}${(r.worker ?? '-').padEnd(24)}${r.label}${d ? `  ${d}` : ''}`;
+      return `${r.id.padEnd(idWidth)}${r.state.padEnd(15)}${String(r.attempts).padEnd(7)}${(r.worker ?? '-').padEnd(24)}${r.label}${d ? `  ${d}` : ''}`;
     }),
     `totals: ${rows.length} job(s): ${STATES.map((s) => `${totals[s]} ${s}`).join(', ')}`,
   ];

@@ -117,29 +117,44 @@ export interface SlurmSubmitResult {
   submitDir: string | null;
 }
 
-/** Submits the plan's runs that are neither done nor queued or running, as sbatch arrays. */
-export function submitSlurm(
-  plan: SweepPlan,
-  runsRoot: string,
-  opts: SlurmOptions,
-  checkpointSeconds?: number,
-): SlurmSubmitResult {
-  const sweep = plan.spec.name;
-  const slurmDir = path.join(runsRoot, sweep, 'slurm');
+/** A sweep's or a profile's runs as Slurm tasks; the submissions are kept in `slurmDir`. */
+export interface SlurmBatch {
+  name: string;
+  backend: string;
+  tasks: SlurmTask[];
+  slurmDir: string;
+  /** The runs root as the user gave it, for the script's resubmit line. */
+  runsRoot: string;
+}
+
+/** A sweep plan as a batch: one task per job, in `<runs root>/<sweep>/<id>/`. */
+export function sweepBatch(plan: SweepPlan, runsRoot: string): SlurmBatch {
+  const name = plan.spec.name;
+  return {
+    name,
+    backend: plan.spec.backend,
+    slurmDir: path.join(runsRoot, name, 'slurm'),
+    runsRoot,
+    tasks: plan.jobs.map((j) => ({
+      id: j.id,
+      label: j.label,
+      dir: path.join(runsRoot, ...j.runDir.split('/')),
+      source: { yaml: jobYaml(j.config) },
+    })),
+  };
+}
+
+/** Submits the batch's runs that are neither done nor queued or running, as sbatch arrays. */
+export function submitSlurm(batch: SlurmBatch, opts: SlurmOptions, checkpointSeconds?: number): SlurmSubmitResult {
+  const { name: sweep, slurmDir } = batch;
   const active = activeRuns(sweep, slurmDir);
-  const dirOf = (runDir: string) => path.join(runsRoot, ...runDir.split('/'));
-  const done = plan.jobs.filter((j) => runState(dirOf(j.runDir)) === 'done');
-  const todo = plan.jobs.filter((j) => runState(dirOf(j.runDir)) !== 'done' && !active.has(j.id));
+  const done = batch.tasks.filter((t) => runState(t.dir) === 'done');
+  const todo = batch.tasks.filter((t) => runState(t.dir) !== 'done' && !active.has(t.id));
   if (todo.length === 0) return { submitted: 0, active: active.size, done: done.length, arrays: [], submitDir: null };
 
   const submitDir = path.join(slurmDir, new Date().toISOString().replace(/[:.]/g, '-'));
   fs.mkdirSync(submitDir, { recursive: true });
-  const list: TaskList = {
-    sweep,
-    backend: plan.spec.backend,
-    checkpointSeconds,
-    tasks: todo.map((j) => ({ id: j.id, label: j.label, dir: dirOf(j.runDir), source: { yaml: jobYaml(j.config) } })),
-  };
+  const list: TaskList = { sweep, backend: batch.backend, checkpointSeconds, tasks: todo };
   writeFileAtomic(path.join(submitDir, 'tasks.json'), `${JSON.stringify(list, null, 2)}\n`);
   writeFileAtomic(path.join(submitDir, 'dirs.txt'), `${list.tasks.map((t) => t.dir).join('\n')}\n`);
   const script = path.join(submitDir, 'job.sh');
@@ -151,7 +166,7 @@ export function submitSlurm(
       ctcBin: CTC_BIN,
       ctcVersion: `${versions().ctc} (commit ${gitCommit()})`,
       workDir: process.cwd(),
-      runsRoot,
+      runsRoot: batch.runsRoot,
       submitDir,
     }),
   );
@@ -178,7 +193,7 @@ export function submitSlurm(
     const record: Submission = {
       arrayJobId: id,
       size,
-      ids: todo.slice(offset, offset + size).map((j) => j.id),
+      ids: todo.slice(offset, offset + size).map((t) => t.id),
       submitDir,
       at: new Date().toISOString(),
     };
@@ -188,13 +203,12 @@ export function submitSlurm(
 }
 
 /** One status row per run: done from its folder, queued or running from squeue, else its task state. */
-export function slurmStatus(plan: SweepPlan, runsRoot: string): JobStatusRow[] {
-  const active = activeRuns(plan.spec.name, path.join(runsRoot, plan.spec.name, 'slurm'));
-  return plan.jobs.map((job) => {
-    const dir = path.join(runsRoot, ...job.runDir.split('/'));
-    const task = readTaskState(dir);
-    const live = active.get(job.id);
-    const run = runState(dir);
+export function slurmStatus(batch: SlurmBatch): JobStatusRow[] {
+  const active = activeRuns(batch.name, batch.slurmDir);
+  return batch.tasks.map((t) => {
+    const task = readTaskState(t.dir);
+    const live = active.get(t.id);
+    const run = runState(t.dir);
     const state: JobStatusRow['state'] =
       run === 'done'
         ? 'done'
@@ -205,17 +219,17 @@ export function slurmStatus(plan: SweepPlan, runsRoot: string): JobStatusRow[] {
             : task?.state === 'failed' || task?.state === 'stopped'
               ? 'failed'
               : 'not submitted';
-    const progress = readProgress(dir);
+    const progress = readProgress(t.dir);
     return {
-      id: job.id,
-      runDir: job.runDir,
-      label: job.label,
+      id: t.id,
+      runDir: path.relative(path.dirname(batch.slurmDir), t.dir),
+      label: t.label,
       state,
       queueState: live?.state ?? task?.state ?? 'none',
       attempts: task ? task.restartCount + 1 : 0,
       progress: progress ? { ...progress, percent: Math.floor((100 * progress.iteration) / progress.total) } : null,
       worker: live?.task ?? task?.job ?? null,
-      testAccuracy: run === 'done' ? readAccuracy(dir) : null,
+      testAccuracy: run === 'done' ? readAccuracy(t.dir) : null,
       failedReason: state === 'failed' ? (task?.detail ?? task?.state ?? null) : null,
     };
   });

@@ -212,3 +212,49 @@ test(
     assert.ok(!fs.existsSync(path.join(dir, 'runs', 'bad', 'slurm', 'submissions.jsonl')), 'no submission recorded');
   },
 );
+
+test(
+  'ctc reproduce --slurm submits a profile as one array, a second submit adds nothing, --status lists its runs',
+  { skip: skip || undefined },
+  (t) => {
+    if (skip) return t.skip(skip);
+    const dir = tempDir();
+    const args = [
+      'reproduce',
+      '--profile',
+      'ci',
+      '--seeds',
+      '1',
+      '--slurm',
+      '--runs-root',
+      'runs',
+      '--partition',
+      'debug',
+    ];
+    const first = ctc(args, dir);
+    assert.equal(first.code, 0, first.stderr);
+    const [, runs, arrayJob] = /profile ci: (\d+) run\(s\) submitted as array job\(s\) (\d+)/.exec(first.stdout) ?? [];
+    try {
+      assert.ok(arrayJob && Number(runs) >= 3, first.stdout);
+      const again = ctc(args, dir).stdout;
+      assert.ok(again.includes(`profile ci: 0 run(s) submitted, ${runs} already queued or running`), again);
+      const status = ctc([...args, '--status'], dir);
+      assert.match(status.stdout, /^profile ci on Slurm:/);
+      for (const config of ['mnist-lenets-softmax', 'mnist-lenets-center', 'mnist-lenets-contrastive-center'])
+        assert.match(status.stdout, new RegExp(`${config}/seed-1 +(queued|running) `));
+      const script = fs.readFileSync(
+        path.join(
+          dir,
+          'runs',
+          'slurm',
+          fs.readdirSync(path.join(dir, 'runs', 'slurm')).find((f) => f !== 'submissions.jsonl') as string,
+          'job.sh',
+        ),
+        'utf8',
+      );
+      assert.match(script, /^#SBATCH --partition=debug$/m);
+    } finally {
+      if (arrayJob) spawnSync('scancel', [arrayJob]);
+    }
+  },
+);
