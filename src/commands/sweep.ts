@@ -275,4 +275,4 @@ Examples (sweep files: ${listSweeps().join(', ') || 'none'} in configs/sweeps/, 
   ctc eval --runs /shared/runs/lambda --out results/lambda
   ctc sweep submit lambda --slurm --runs-root /shared/runs --partition cpu --time 2:00:00 --cpus 4
   ctc sweep status lambda --slurm --runs-root /shared/runs
-Local pool, BullMQ and Slurm side by side: docs/distributed.md`;
+Local pool, BullMQ and Slurm side by side: docs/sweeps-and-clusters.md`;
