@@ -7,7 +7,7 @@ import { listProfiles, loadProfile, planRuns } from '../../src/reproduce/profile
 import { parseSeeds } from '../../src/commands/reproduce.js';
 
 test('the shipped profiles load and expand into runs', () => {
-  assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'heldout', 'paper', 'paper-mnist']);
+  assert.deepEqual(listProfiles().sort(), ['ci', 'cpu', 'heldout', 'paper', 'paper-cifar', 'paper-mnist']);
   const ci = planRuns(loadProfile('ci'));
   assert.equal(ci.length, 4);
   assert.deepEqual(
@@ -23,6 +23,9 @@ test('the shipped profiles load and expand into runs', () => {
   const cpu = planRuns(loadProfile('cpu'), [4, 5]);
   assert.equal(cpu.length, 10 * 2); // nine paper cells and the contrastive-center "sum" variant
   assert.ok(cpu.every((r) => r.seed === 4 || r.seed === 5));
+  const cifar = planRuns(loadProfile('paper-cifar'));
+  assert.equal(cifar.length, 3 * 3, 'three losses x seeds 1-3');
+  assert.deepEqual(cifar[0].sets, ['seed=1'], "the configs' own recipe: no budget override");
   const heldout = planRuns(loadProfile('heldout'));
   assert.equal(heldout.length, 2 * 3 * 3);
   assert.equal(heldout[0].folder, 'mnist-lenets-softmax-heldout');

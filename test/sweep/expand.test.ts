@@ -28,6 +28,7 @@ test('the shipped sweeps load and expand', () => {
     'tune-lenets-ctc-sgd',
     'tune-lenetspp-center',
     'tune-lenetspp-ctc',
+    'tune-resnet20',
     'tune-resnet20-ctc',
   ];
   assert.deepEqual(listSweeps().sort(), ['lambda', 'tiny', ...tuning]);
