@@ -131,7 +131,8 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       const x = tf.tensor(batch.x, imagesShape);
       const y = tf.tensor1d(batch.y, 'int32');
       const inspect = watchdog.wantsFeatures(iteration + 1);
-      const step = await trainStep(model, loss, sgd, x, y, lr, inspect).finally(() => tf.dispose([x, y]));
+      const diagnose = (iteration + 1) % LOG_EVERY === 0; // the step whose line is logged below
+      const step = await trainStep(model, loss, sgd, x, y, lr, inspect, diagnose).finally(() => tf.dispose([x, y]));
       if (!step.ok) {
         const where = `iteration ${iteration + 1}: ${step.what}`;
         if (cfg.train.onNan === 'lower-lr' && state.lrScale / 2 >= MIN_LR_SCALE) {
@@ -188,6 +189,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
           softmax: mean(w.softmax),
           aux: mean(w.aux),
           imagesPerSecond: ips,
+          ...step.diagnostics, // this step's batch: featureNorm, a, b, auxGradRatio (diagnose.ts)
         });
         const aux = loss.centers ? `, aux ${mean(w.aux).toFixed(4)}` : '';
         progress.step({

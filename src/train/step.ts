@@ -5,6 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingLoss } from '../losses/types.js';
+import { diagnoseFeatures, type FeatureDiagnostics } from './diagnose.js';
 import type { Sgd } from './optimizer.js';
 
 export interface StepTerms {
@@ -13,8 +14,10 @@ export interface StepTerms {
   aux: number;
 }
 
-/** features: the batch's features [m, d], when the caller asked for them. */
-export type StepResult = { ok: true; terms: StepTerms; features?: Float32Array } | { ok: false; what: string };
+/** features: the batch's features [m, d], when the caller asked for them; diagnostics likewise (diagnose.ts). */
+export type StepResult =
+  | { ok: true; terms: StepTerms; features?: Float32Array; diagnostics?: FeatureDiagnostics }
+  | { ok: false; what: string };
 
 export async function trainStep(
   model: tf.LayersModel,
@@ -24,6 +27,7 @@ export async function trainStep(
   y: tf.Tensor1D,
   lr: number,
   keepFeatures = false,
+  diagnose = false,
 ): Promise<StepResult> {
   let features: tf.Tensor2D | null = null;
   let softmax: tf.Scalar | null = null;
@@ -63,10 +67,19 @@ export async function trainStep(
       const bad = await firstNonFinite(grads);
       return { ok: false, what: `the gradient of '${bad}' is not finite` };
     }
+    // Measured before the update, on the weights and centers that produced this step's gradients.
+    const diagnostics = diagnose
+      ? await diagnoseFeatures(model, loss, features as unknown as tf.Tensor2D, y)
+      : undefined;
     sgd.apply(grads, lr);
     loss.updateCenters(features as unknown as tf.Tensor2D, y);
-    if (!keepFeatures) return { ok: true, terms };
-    return { ok: true, terms, features: (await (features as unknown as tf.Tensor2D).data()) as Float32Array };
+    if (!keepFeatures) return { ok: true, terms, diagnostics };
+    return {
+      ok: true,
+      terms,
+      diagnostics,
+      features: (await (features as unknown as tf.Tensor2D).data()) as Float32Array,
+    };
   } finally {
     tf.dispose([
       value,
