@@ -23,6 +23,7 @@ const BASE = 'config: mnist-lenets-softmax.yaml\nset: {dataset.trainLimit: 256, 
 
 test('the shipped sweeps load and expand', () => {
   const tuning = [
+    'ablation-lenetspp',
     'tune-lenets-center',
     'tune-lenets-ctc',
     'tune-lenets-ctc-sgd',
