@@ -26,7 +26,13 @@ for bin in munged slurmctld slurmd sbatch squeue scontrol sinfo; do
     fail "$bin not found: apt-get install slurmctld slurmd slurm-client munge"
 done
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A daemon is up when its PID file names a live process of that name (a stale file's PID may have
+# been reused by another process).
+alive() {
+  local name
+  name=$(basename "$1" .pid)
+  [ -f "$1" ] && [ "$(ps -o comm= -p "$(cat "$1")" 2>/dev/null)" = "$name" ]
+}
 
 if alive "$STATE/slurmctld.pid" && alive "$STATE/slurmd.pid" && sinfo -h >/dev/null 2>&1; then
   say "already up ($STATE)"
