@@ -1,7 +1,7 @@
 // The config reference, generated from the one place each key is defined: the schema's keys with
 // their descriptions and defaults (schema.ts), each model's options (src/models) and each loss's
 // settings (src/losses), and the registries' names. `ctc train --help` prints it; `npm run docs`
-// writes it into the README between the markers below, and a test fails when that copy is stale.
+// writes it into docs/experiments.md between the markers below, and a test fails when that copy is stale.
 
 import { z } from 'zod';
 import { DATASETS } from '../data/index.js';
@@ -11,7 +11,7 @@ import type { LossSetting } from '../losses/types.js';
 import { MODELS } from '../models/index.js';
 import { configSchema } from './schema.js';
 
-export const README_MARKERS = ['<!-- config-reference:start -->', '<!-- config-reference:end -->'] as const;
+export const REFERENCE_MARKERS = ['<!-- config-reference:start -->', '<!-- config-reference:end -->'] as const;
 
 interface Entry {
   key: string;
@@ -33,13 +33,13 @@ export function referenceKeys(): string[] {
   return entries().map((e) => e.key);
 }
 
-/** The README with its reference section replaced by the current one. */
-export function withReference(readme: string): string {
-  const [start, end] = README_MARKERS;
-  const a = readme.indexOf(start);
-  const b = readme.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README: the markers ${start} ... ${end} are missing`);
-  return `${readme.slice(0, a + start.length)}\n\`\`\`text\n${configReference()}\n\`\`\`\n${readme.slice(b)}`;
+/** A page (docs/experiments.md) with its reference section replaced by the current one. */
+export function withReference(page: string): string {
+  const [start, end] = REFERENCE_MARKERS;
+  const a = page.indexOf(start);
+  const b = page.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`config reference: the markers ${start} ... ${end} are missing`);
+  return `${page.slice(0, a + start.length)}\n\`\`\`text\n${configReference()}\n\`\`\`\n${page.slice(b)}`;
 }
 
 function entries(): Entry[] {

@@ -1,6 +1,6 @@
 // The experiment config: a strict schema with typed defaults. Key names are stable (they appear
 // in configs, logs and tables). Each key's description is its line in the config reference
-// (config/reference.ts: `ctc train --help` and the README), with the models' options and the
+// (config/reference.ts: `ctc train --help` and docs/experiments.md), with the models' options and the
 // losses' settings from their own specs.
 
 import { z } from 'zod';

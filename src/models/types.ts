@@ -15,7 +15,7 @@ export interface ModelSpec<O extends object = Record<string, unknown>> {
   inputScaling: InputScaling;
   /** Defaults of this network's options (config keys under `model`). */
   defaults: O;
-  /** One line per option for the config reference (`ctc train --help`, the README). */
+  /** One line per option for the config reference (`ctc train --help`, docs/experiments.md). */
   help: { [K in keyof O]: string };
   /** Checks options; returns an error message naming the key, or null. */
   validate(options: O): string | null;

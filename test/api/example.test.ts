@@ -1,5 +1,6 @@
-// The README's example of a ctc loss in a user's own tfjs model (examples/own-model.ts) compiles
-// with the project, imports the package by its name, and its loss changes training.
+// The library guide's example (docs/library.md) of a ctc loss in a user's own tfjs model
+// (examples/own-model.ts) compiles with the project, imports the package by its name, and its loss
+// changes training.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

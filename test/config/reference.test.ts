@@ -1,6 +1,6 @@
 // The config reference is generated from the schema, the networks' options and the losses'
-// settings; `ctc train --help` prints it and the README carries a copy. These tests fail when a
-// key is left out or the README's copy is stale (run `npm run docs`).
+// settings; `ctc train --help` prints it and docs/experiments.md carries a copy. These tests fail
+// when a key is left out or that copy is stale (run `npm run docs`).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,9 +12,9 @@ import { LOSSES } from '../../src/losses/index.js';
 import { MODELS } from '../../src/models/index.js';
 import { ctc, ROOT } from '../cli/helpers.js';
 
-test("the README's config reference is the generated one (npm run docs rewrites it)", () => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  assert.equal(withReference(readme), readme, 'README.md is stale: run npm run docs');
+test("docs/experiments.md's config reference is the generated one (npm run docs rewrites it)", () => {
+  const page = fs.readFileSync(path.join(ROOT, 'docs', 'experiments.md'), 'utf8');
+  assert.equal(withReference(page), page, 'the config reference in docs/experiments.md is stale: run npm run docs');
 });
 
 test('ctc train --help prints the generated reference', () => {

@@ -1,6 +1,6 @@
 // Checks the shared CIFAR-10 JPEG copy where it exists (developers, CI); skipped elsewhere.
 // Reading and ordering all 60,000 entries is quick; decoding is sampled to keep it fast (a
-// full `ctc data import` takes about 15 s and is run by hand, see the README's data section).
+// full `ctc data import` takes about 15 s and is run by hand, see docs/data.md).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
