@@ -18,11 +18,41 @@ import { registerVerifyCommand } from './commands/verify.js';
 import { configReference } from './config/reference.js';
 import { describeProfiles, listProfiles } from './reproduce/profile.js';
 import { isUserError } from './errors.js';
+import { PACKAGE_ROOT } from './util/package-root.js';
 import { versions } from './util/provenance.js';
 
 const FS_REFUSALS = ['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM'];
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Each command's page in the guide (docs/, mapped in README.md); its --help ends with it, as do its subcommands'. */
+const GUIDE_PAGES: Record<string, string> = {
+  train: 'docs/experiments.md',
+  eval: 'docs/experiments.md',
+  plot: 'docs/experiments.md',
+  compare: 'docs/reproducing.md',
+  reproduce: 'docs/reproducing.md',
+  verify: 'docs/verification.md',
+  data: 'docs/data.md',
+  sweep: 'docs/sweeps-and-clusters.md',
+  worker: 'docs/sweeps-and-clusters.md',
+  bench: 'docs/backends-and-performance.md',
+};
+
+const programGuide = () => `
+Guide, in ${PACKAGE_ROOT}: README.md, then one page per concern in docs/:
+  docs/experiments.md (train, eval, plot; run directories; every config key), docs/data.md (data),
+  docs/reproducing.md (reproduce, compare), docs/verification.md (verify),
+  docs/sweeps-and-clusters.md (sweep, worker), docs/backends-and-performance.md (bench),
+  docs/library.md, docs/formulas.md, docs/metrics.md, docs/contributing.md`;
+
+function addGuideLines(program: Command): void {
+  for (const command of program.commands) {
+    const page = GUIDE_PAGES[command.name()];
+    if (page === undefined) continue;
+    for (const c of [command, ...command.commands]) c.addHelpText('after', `\nGuide: ${page}`);
+  }
+}
 
 const configHelp = () => `
 Config (YAML; unknown keys are errors):
@@ -32,7 +62,8 @@ export function buildProgram(): Command {
   const program = new Command('ctc')
     .description('Contrastive-center loss experiments (Qi & Su, ICIP 2017) with TensorFlow.js')
     .version(versions().ctc)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', programGuide);
 
   program
     .command('train')
@@ -147,6 +178,7 @@ Examples:
   registerSlurmTaskCommand(program);
   registerBenchCommand(program);
   registerVerifyCommand(program);
+  addGuideLines(program);
 
   return program;
 }

@@ -5,8 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli.js';
 import { listProfiles, loadProfile } from '../../src/reproduce/profile.js';
-import { ctc, ctcAsync, isCleanError, tempDir } from './helpers.js';
+import { ctc, ctcAsync, isCleanError, ROOT, tempDir } from './helpers.js';
 
 const SMALL = [
   '--set',
@@ -154,5 +156,43 @@ test('ctc reproduce --help lists every shipped profile with its own description'
   for (const name of listProfiles()) {
     const description = loadProfile(name).description;
     assert.ok(listed.includes(`${name} `) && listed.includes(description), `${name} missing from:\n${listed}`);
+  }
+});
+
+test("each command's --help names its page in the guide, and the page exists", () => {
+  const dir = tempDir();
+  for (const [command, page] of [
+    ['train', 'docs/experiments.md'],
+    ['sweep', 'docs/sweeps-and-clusters.md'],
+  ]) {
+    const help = ctc([command, '--help'], dir);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, new RegExp(`^Guide: ${page}$`, 'm'), `ctc ${command} --help`);
+    assert.ok(fs.existsSync(path.join(ROOT, page)), page);
+  }
+  const top = ctc(['--help'], dir);
+  const named = new Set(top.stdout.match(/docs\/[\w-]+\.md/g));
+  assert.deepEqual(
+    [...named].sort(),
+    fs
+      .readdirSync(path.join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`)
+      .sort(),
+    'ctc --help names every guide page',
+  );
+  // Every visible command and subcommand, in process: one Guide line naming an existing page.
+  const program = buildProgram();
+  const visible = (c: Command): Command[] =>
+    c
+      .createHelp()
+      .visibleCommands(c)
+      .filter((s) => s.name() !== 'help');
+  for (const command of visible(program).flatMap((c) => [c, ...visible(c)])) {
+    let help = '';
+    command.configureOutput({ writeOut: (s) => (help += s) });
+    command.outputHelp();
+    const page = help.match(/^Guide: (\S+)$/m)?.[1];
+    assert.ok(page !== undefined && fs.existsSync(path.join(ROOT, page)), `ctc ${command.name()} --help: ${page}`);
   }
 });
