@@ -8,7 +8,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { fastPathsNote, loadOneDnn, useNativeConvolutions } from './native/onednn.js';
+import { fastPathsNote } from './native/fast-paths.js';
+import { loadOneDnn, useNativeConvolutions } from './native/onednn.js';
 import { installWasmGradients } from './wasm/gradients.js';
 import { describeAdapter, SOFTWARE_ADAPTER_HINT, startWebgpu, type GpuAdapter } from './webgpu.js';
 import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm/threads.js';

@@ -7,7 +7,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { nativeBatchNormCall, type BatchNormLayer } from '../backend/native/batch-norm.js';
-import { nativeFastPath } from '../backend/native/onednn.js';
+import { nativeFastPath } from '../backend/native/fast-paths.js';
 
 type LayerClass = new (args: Record<string, unknown>) => tf.layers.Layer;
 /** tf.layers' BatchNormalization class, which tfjs does not export. */
