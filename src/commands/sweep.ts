@@ -194,7 +194,9 @@ export async function statusCommand(
 export function registerSweepCommands(program: Command): void {
   const sweep = program
     .command('sweep')
-    .description('grids of runs from a sweep file: a local pool (run), or queued for ctc workers (submit, status)')
+    .description(
+      'grids of runs from a sweep file: a local pool (run), queued for ctc workers or as Slurm arrays (submit, status)',
+    )
     .addHelpText('after', SWEEP_HELP);
   const action =
     <A extends unknown[]>(fn: (...a: A) => number | Promise<number>) =>

@@ -25,7 +25,7 @@ export interface ChoiceDependent {
 }
 
 interface SettingBase {
-  /** One line for the config reference (`ctc train --help`, the README). */
+  /** One line for the config reference (`ctc train --help`, docs/experiments.md). */
   help: string;
   /** The setting has no effect under these values of another setting (it is then left out of table labels). */
   unusedWith?: Readonly<Record<string, readonly string[]>>;
