@@ -134,3 +134,24 @@ test('trainStep reports the diagnostics only when asked, and leaks no tensor eit
   assert.equal(tf.memory().numTensors, before, 'no tensor growth across the steps');
   tf.dispose([x, y]);
 });
+
+test("reduction 'sum' with lambda is 'mean' with lambda x batch for the features: the same gradient ratio", async () => {
+  // Issue 30 treats sum as a point on the lambda axis rather than an axis of its own; this checks it.
+  await tf.setBackend('cpu');
+  const model = headModel();
+  const features = tf.tensor2d(X);
+  const labels = tf.tensor1d(Y, 'int32');
+  const ratio = async (reduction: 'sum' | 'mean', lambda: number) => {
+    const loss = createLoss('contrastive-center', { numClasses: k, featureDim: d, seed: 1, lambda, reduction });
+    loss.centers!.assign(tf.tensor2d(C));
+    const r = (await diagnoseFeatures(model, loss, features, labels)).auxGradRatio!;
+    loss.dispose();
+    return r;
+  };
+  const sum = await ratio('sum', 0.5);
+  const mean = await ratio('mean', 0.5 * m);
+  assert.ok(Math.abs(sum - mean) <= 1e-6 * mean, `sum ${sum} against mean x ${m} ${mean}`);
+  assert.ok(Math.abs((await ratio('mean', 0.5)) * m - sum) <= 1e-6 * sum, 'and mean alone is m times smaller');
+  tf.dispose([features, labels]);
+  model.dispose();
+});
