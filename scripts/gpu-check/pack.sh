@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Packs what a machine with an NVIDIA GPU needs to time ctc's webgpu backend beside PyTorch CUDA,
 # with no internet and possibly no Node: this machine's node binary, ctc bundled into one file
-# (esbuild), Dawn's dawn.node for linux-x64, resvg's binding, the configs and the PyTorch script.
+# (esbuild), Dawn's dawn.node for linux-x64, resvg's binding, the configs, the PyTorch script, and
+# the Vulkan loader (libvulkan.so.1, from Debian's libvulkan1: the GPU machines at hand have the
+# NVIDIA driver's ICD but no loader; `apt-get install libvulkan1` here first).
 # Run after `npm ci` (which builds dist/); writes gpu-check.tar.xz (at most 64 MiB) in the
 # current folder. On the GPU machine: tar xf gpu-check.tar.xz && gpu-check/run.sh
 set -euo pipefail
@@ -27,6 +29,15 @@ cp "$wg/package.json" "$wg/index.js" "$pack/node_modules/webgpu/"
 cp -r "$wg/dist/linux-x64" "$pack/node_modules/webgpu/dist/"
 cp -r "$root/node_modules/@resvg/resvg-js" "$pack/node_modules/@resvg/"
 [ -d "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" ] && cp -r "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" "$pack/node_modules/@resvg/"
+# The Vulkan loader Dawn opens at run time (dlopen libvulkan.so.1); run.sh puts lib/ first.
+loader=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ { print $NF; exit }')
+if [ -z "$loader" ]; then
+  echo "gpu-check: libvulkan.so.1 not found: apt-get install libvulkan1, then pack again" >&2
+  exit 1
+fi
+mkdir -p "$pack/lib"
+cp -L "$loader" "$pack/lib/libvulkan.so.1"
+dpkg-query -W -f '${Package} ${Version}\n' libvulkan1 > "$pack/lib/VERSION" 2>/dev/null || echo "libvulkan.so.1 from $loader" > "$pack/lib/VERSION"
 git -C "$root" rev-parse HEAD > "$pack/COMMIT" 2>/dev/null || echo unknown > "$pack/COMMIT"
 XZ_OPT="${XZ_OPT:--T0}" tar -C "$stage" -cJf "$out" gpu-check
 size=$(stat -c %s "$out")

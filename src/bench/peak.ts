@@ -27,15 +27,15 @@ const SHAPES: readonly [number, number, number, number][] = [
  * The best GMAC/s of `runs` timed calls of a 3x3 convolution on `shape`, after warm-up calls for at
  * least WARMUP_MS: the first calls after a pause (or after PyTorch's process) ran at half speed.
  */
-function bestConvRate([n, h, w, c]: readonly [number, number, number, number], runs: number): number {
+async function bestConvRate([n, h, w, c]: readonly [number, number, number, number], runs: number): Promise<number> {
   const macs = n * h * w * c * 9 * c;
   const x = tf.randomUniform([n, h, w, c], -1, 1, 'float32', 1) as tf.Tensor4D;
   const filter = tf.randomUniform([3, 3, c, c], -0.1, 0.1, 'float32', 2) as tf.Tensor4D;
-  const call = (): number => {
+  const call = async (): Promise<number> => {
     const start = performance.now();
     const y = tf.conv2d(x, filter, 1, 'same');
     const probe = tf.slice(y, [0, 0, 0, 0], [1, 1, 1, 1]);
-    probe.dataSync(); // waits for asynchronous backends (webgpu); free on wasm
+    await probe.data(); // waits for asynchronous backends (webgpu, where a synchronous read fails in Node); free on wasm
     const ms = performance.now() - start;
     tf.dispose([y, probe]);
     return ms;
@@ -43,9 +43,9 @@ function bestConvRate([n, h, w, c]: readonly [number, number, number, number], r
   let best = Infinity;
   try {
     const warmUntil = performance.now() + WARMUP_MS;
-    do call();
+    do await call();
     while (performance.now() < warmUntil);
-    for (let i = 0; i < runs; i++) best = Math.min(best, call());
+    for (let i = 0; i < runs; i++) best = Math.min(best, await call());
   } finally {
     tf.dispose([x, filter]);
   }
@@ -53,8 +53,9 @@ function bestConvRate([n, h, w, c]: readonly [number, number, number, number], r
 }
 
 /** The attainable rate on the current backend: the best of the SHAPES' best runs. */
-export function measurePeak(backendDetail: string, runs = 5): Peak {
-  const rates = SHAPES.map((s) => bestConvRate(s, runs));
+export async function measurePeak(backendDetail: string, runs = 5): Promise<Peak> {
+  const rates: number[] = [];
+  for (const shape of SHAPES) rates.push(await bestConvRate(shape, runs));
   const best = Math.max(...rates);
   const shapes = SHAPES.map(([n, h, w, c], i) => `[${n},${h},${w},${c}] ${rates[i].toFixed(0)}`).join(', ');
   return {

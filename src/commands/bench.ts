@@ -83,7 +83,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   const rounds: BenchRound[] = [];
   for (let r = 1; r <= roundCount; r++) {
     if (roundCount > 1) note(`round ${r} of ${roundCount}`);
-    const peak = peakRuns > 0 ? measurePeak(backend.detail, peakRuns) : undefined;
+    const peak = peakRuns > 0 ? await measurePeak(backend.detail, peakRuns) : undefined;
     if (peak) note(`peak: ${peak.gmacPerSecond.toFixed(0)} GMAC/s (${peak.method})`);
     const steps: StepBench[] = [];
     for (const net of nets) {
