@@ -28,11 +28,15 @@ export async function trainOwnModel(steps = 200): Promise<ExampleResult> {
   );
   const x = tf.tidy(() => tf.add(tf.randomNormal([96, 20], 0, 1, 'float32', 1), tf.mul(tf.oneHot(y, 20), 4)));
 
-  // Your network: here a small MLP with a 2-D feature layer before the classifier.
+  // Your network: here a small MLP with a 2-D feature layer before the classifier (seeded
+  // initialisers, so the example gives the same numbers every time).
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const input = tf.input({ shape: [20] });
-  const hidden = tf.layers.dense({ units: 16, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
-  const features = tf.layers.dense({ units: 2 }).apply(hidden) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: classes }).apply(features) as tf.SymbolicTensor;
+  const hidden = tf.layers
+    .dense({ units: 16, activation: 'relu', kernelInitializer: init(1) })
+    .apply(input) as tf.SymbolicTensor;
+  const features = tf.layers.dense({ units: 2, kernelInitializer: init(2) }).apply(hidden) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: classes, kernelInitializer: init(3) }).apply(features) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: [features, logits] });
 
   const loss = createLoss('contrastive-center', { numClasses: classes, featureDim: 2, seed: 1, lambda: 1 });
