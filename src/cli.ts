@@ -12,6 +12,7 @@ import { registerPlotCommand } from './commands/plot.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { registerSlurmTaskCommand } from './commands/slurm-task.js';
 import { addSlurmOptions } from './commands/sweep-slurm.js';
+import { collect } from './commands/flags.js';
 import { registerSweepCommands } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { registerVerifyCommand } from './commands/verify.js';
@@ -22,8 +23,6 @@ import { PACKAGE_ROOT } from './util/package-root.js';
 import { versions } from './util/provenance.js';
 
 const FS_REFUSALS = ['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM'];
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Each command's page in the guide (docs/, mapped in README.md); its --help ends with it, as do its subcommands'. */
 const GUIDE_PAGES: Record<string, string> = {

@@ -117,6 +117,7 @@ export function lastTorch(rounds: BenchRound[]): TorchOutcome {
  */
 export function roundRows(rounds: BenchRound[], targets: Record<string, number> = STEP_TARGETS): StepRow[] {
   const torch = lastTorch(rounds);
+  const peak = peakSummary(rounds);
   return rounds[0].steps.map((first) => {
     const ctcMs = rounds.map((r) => r.steps.find((s) => s.net === first.net)!.msPerStep);
     const torchMs = rounds.map((r) => (r.torch.ran ? r.torch.result.nets[first.net]?.msPerStep : undefined));
@@ -125,7 +126,6 @@ export function roundRows(rounds: BenchRound[], targets: Record<string, number> 
     const ratio = roundRatios.length > 0 ? median(roundRatios) : null;
     const target = targets[first.net] ?? null;
     const ms = median(ctcMs);
-    const peak = peakSummary(rounds);
     return {
       net: first.net,
       ctcMs: ms,

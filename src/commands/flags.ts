@@ -4,6 +4,9 @@
 import { UserError } from '../errors.js';
 
 /** An integer >= `min` (1 unless said). */
+/** commander's accumulator for a repeatable option: each use appends its value. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 export function integerFlag(flag: string, text: string, min = 1): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) {

@@ -65,8 +65,7 @@ export async function slurmTaskCommand(
     checkpointSeconds: list.checkpointSeconds,
   });
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping === 'SIGUSR2' && signal === 'SIGTERM') return; // Slurm ending the job we asked it to requeue
-    if (stopping) return;
+    if (stopping) return; // once is enough; after SIGUSR2 the SIGTERM is Slurm ending the job we asked it to requeue
     stopping = signal;
     say(`${signal}: the run saves a checkpoint after its current step`);
     child?.kill('SIGINT');

@@ -13,7 +13,7 @@ import { formatStatus, statusTotals } from '../sweep/format.js';
 import { slurmStatus, submitSlurm, sweepBatch, type SlurmBatch } from '../sweep/slurm.js';
 import { DEFAULT_MAX_REQUEUES, DEFAULT_SIGNAL, type SlurmOptions } from '../sweep/slurm-script.js';
 import type { SweepPlan } from '../sweep/expand.js';
-import { integerFlag, positiveNumberFlag } from './flags.js';
+import { collect, integerFlag, positiveNumberFlag } from './flags.js';
 
 export interface SlurmFlags {
   runsRoot: string;
@@ -118,8 +118,6 @@ export function batchStatus(batch: SlurmBatch, json?: boolean, what = 'sweep'): 
   process.stdout.write(formatStatus(batch.name, 'slurm', rows, what));
   return 0;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The sbatch options of `ctc sweep submit --slurm` and `ctc reproduce --slurm`. */
 export function addSlurmOptions(command: Command): Command {

@@ -148,9 +148,9 @@ export function sweepBatch(plan: SweepPlan, runsRoot: string): SlurmBatch {
 export function submitSlurm(batch: SlurmBatch, opts: SlurmOptions, checkpointSeconds?: number): SlurmSubmitResult {
   const { name: sweep, slurmDir } = batch;
   const active = activeRuns(sweep, slurmDir);
-  const done = batch.tasks.filter((t) => runState(t.dir) === 'done');
-  const todo = batch.tasks.filter((t) => runState(t.dir) !== 'done' && !active.has(t.id));
-  if (todo.length === 0) return { submitted: 0, active: active.size, done: done.length, arrays: [], submitDir: null };
+  const isDone = new Set(batch.tasks.filter((t) => runState(t.dir) === 'done').map((t) => t.id));
+  const todo = batch.tasks.filter((t) => !isDone.has(t.id) && !active.has(t.id));
+  if (todo.length === 0) return { submitted: 0, active: active.size, done: isDone.size, arrays: [], submitDir: null };
 
   const submitDir = path.join(slurmDir, new Date().toISOString().replace(/[:.]/g, '-'));
   fs.mkdirSync(submitDir, { recursive: true });
@@ -199,7 +199,7 @@ export function submitSlurm(batch: SlurmBatch, opts: SlurmOptions, checkpointSec
     };
     fs.appendFileSync(path.join(slurmDir, SUBMISSIONS), `${JSON.stringify(record)}\n`);
   }
-  return { submitted: todo.length, active: active.size, done: done.length, arrays, submitDir };
+  return { submitted: todo.length, active: active.size, done: isDone.size, arrays, submitDir };
 }
 
 /** One status row per run: done from its folder, queued or running from squeue, else its task state. */

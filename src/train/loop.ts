@@ -106,7 +106,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
         total,
         backend,
         dataset: dataset.identity,
-        ...(slurmContext() ? { slurm: slurmContext() } : {}),
+        slurm: slurmContext(), // undefined outside Slurm: pino leaves it out
       },
       'training',
     );
