@@ -35,6 +35,10 @@ wg="$root/node_modules/webgpu"
 cp "$wg/package.json" "$wg/index.js" "$pack/node_modules/webgpu/"
 cp -r "$wg/dist/linux-x64" "$pack/node_modules/webgpu/dist/"
 cp -r "$root/node_modules/@resvg/resvg-js" "$pack/node_modules/@resvg/"
+# The charts' font (the training run draws its feature plot).
+mkdir -p "$pack/node_modules/dejavu-fonts-ttf/ttf"
+cp "$root/node_modules/dejavu-fonts-ttf/package.json" "$pack/node_modules/dejavu-fonts-ttf/"
+cp "$root"/node_modules/dejavu-fonts-ttf/ttf/DejaVuSans{,-Bold}.ttf "$pack/node_modules/dejavu-fonts-ttf/ttf/"
 [ -d "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" ] && cp -r "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" "$pack/node_modules/@resvg/"
 # The Vulkan loader Dawn opens at run time (dlopen libvulkan.so.1); run.sh puts lib/ first.
 loader=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ { print $NF; exit }')

@@ -1,8 +1,9 @@
 // A backend checked against the plain-JS cpu backend: the loss and every gradient ctc trains
 // with (the networks' parameters, softmax + contrastive-center loss on their features, the
-// centers' gradient), computed from identical inputs on both, compared as max |a - b| / max |b|.
-// 'auto' runs it before trusting a GPU adapter it has not seen (and remembers the verdict per
-// adapter in the user's cache folder); `ctc bench --check` runs it for the networks it times.
+// centers' gradient), and the weights and centers after two of ctc's real training steps,
+// computed from identical inputs on both, compared as max |a - b| / max |b|. 'auto' runs it on
+// LeNets before trusting a GPU adapter it has not seen (and remembers the verdict per adapter
+// in the user's cache folder); `ctc bench --check` runs it for the networks it times.
 // tfjs in Node cannot read tensors back off webgpu onto another backend, so the cpu reference
 // is computed first, as plain arrays, and the backend under test second.
 
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { contrastiveCenterLoss, softmaxCrossEntropy } from '../losses/functions.js';
+import { benchSetup, benchStep } from '../bench/measure.js';
 import { buildModel } from '../models/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { versions } from '../util/provenance.js';
@@ -60,7 +62,8 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 
 /**
  * On the current backend: per network, the training loss (softmax + contrastive-center, λ 1,
- * mean) and its gradient with respect to every parameter and to the centers, as named arrays.
+ * mean) and its gradient with respect to every parameter and to the centers, and the weights
+ * and centers after two training steps, as named arrays.
  */
 export async function probeValues(nets: readonly ProbeNet[]): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
@@ -89,8 +92,30 @@ export async function probeValues(nets: readonly ProbeNet[]): Promise<Map<string
     }
     tf.dispose([value, x, y, centers, ...Object.values(grads)]);
     model.dispose();
+    await trainedValues(net, out);
   }
   return out;
+}
+
+/**
+ * Two real training steps (ctc's own step: the loss, the finiteness check, the SGD update, the
+ * center rule; src/train/step.ts) of the network as its project config trains it, on random
+ * pixels; then every weight and the centers, as named arrays. This is what a wrong kernel, or
+ * one the adapter refuses (a validation error leaves zeros), would change.
+ */
+async function trainedValues(net: ProbeNet, out: Map<string, Float32Array>): Promise<void> {
+  const setup = benchSetup(net.name, net.batch);
+  try {
+    for (let i = 0; i < 2; i++) await benchStep(setup, i);
+    const { model, loss } = setup.exp;
+    for (const [i, w] of model.weights.entries()) {
+      out.set(`${net.name} after 2 steps ${i} ${w.name.replace(/_\d+/g, '')}`, (await w.read().data()) as Float32Array);
+    }
+    if (loss.centers) out.set(`${net.name} after 2 steps centers`, (await loss.centers.data()) as Float32Array);
+  } finally {
+    setup.exp.model.dispose();
+    setup.exp.loss.dispose();
+  }
 }
 
 export interface SelfCheck {
@@ -164,7 +189,8 @@ function readVerdicts(file: string): Record<string, Verdict> {
 }
 
 /**
- * The adapter's verdict: the remembered one, else a fresh self-check on LeNets (a second or two)
+ * The adapter's verdict: the remembered one, else a fresh self-check on LeNets (seconds: the
+ * larger networks take a minute or more on the cpu backend)
  * written to the cache. `tfBackend` must be the running backend on that adapter.
  */
 export async function adapterVerdict(

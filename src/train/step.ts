@@ -48,7 +48,7 @@ export async function trainStep(
       value,
       softmax as unknown as tf.Scalar,
       aux as unknown as tf.Scalar,
-      tf.addN(gradList.map((g) => g.sum())),
+      sumOfAll(gradList.map((g) => g.sum())),
     ]),
   );
   const [total, soft, auxValue, gradSum] = (await check.data()) as Float32Array;
@@ -89,6 +89,26 @@ export async function trainStep(
       ...gradList,
     ]);
   }
+}
+
+/**
+ * AddN of at most 7 tensors at a time: on webgpu an AddN binds one storage buffer per input plus
+ * its output, and an adapter may allow as few as 8 per shader stage (WebGPU's default; lavapipe
+ * gives 16), while LeNets++ has 22 gradients: one AddN of them all failed validation there, and
+ * the step silently read zeros. Up to 7 inputs is one AddN, as before, on every backend.
+ */
+export function sumOfAll(tensors: tf.Tensor[]): tf.Tensor {
+  const CHUNK = 7;
+  let parts = tensors;
+  while (parts.length > CHUNK) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < parts.length; i += CHUNK) {
+      const chunk = parts.slice(i, i + CHUNK);
+      next.push(chunk.length === 1 ? chunk[0] : tf.addN(chunk));
+    }
+    parts = next;
+  }
+  return parts.length === 1 ? parts[0] : tf.addN(parts);
 }
 
 async function firstNonFinite(grads: tf.NamedTensorMap): Promise<string> {

@@ -1,7 +1,9 @@
 // The GPU check's pack (scripts/gpu-check/pack.sh): one archive under 64 MiB with node, ctc in one
-// file, Dawn's binary and the Vulkan loader, whose ctc runs from the unpacked folder with nothing
-// else installed; and its run.sh, scaled down, finds an adapter (here the software one, lavapipe),
-// says which, and leaves the bench beside PyTorch's attempt in gpu-check-results/.
+// file, Dawn's binary, the Vulkan loader and MNIST, whose ctc runs from the unpacked folder with
+// nothing else installed; and its run.sh, scaled down, finds an adapter (here the software one,
+// lavapipe), says which and its self-check, and leaves in gpu-check-results/ (at most 8 files)
+// the gradient check, the bench beside PyTorch's attempt and a short training run beside the CPU
+// reference.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +23,11 @@ test(
     if (NO_LOADER) return t.skip(NO_LOADER);
     const dir = tempDir('ctc-gpu-pack-');
     const archive = path.join(dir, 'gpu-check.tar.xz');
-    const pack = spawnSync('bash', [path.join(ROOT, 'scripts/gpu-check/pack.sh'), archive], { encoding: 'utf8' });
+    // xz's fastest level: quicker, and a larger archive than the default level's, so a bound on it holds for both.
+    const pack = spawnSync('bash', [path.join(ROOT, 'scripts/gpu-check/pack.sh'), archive], {
+      encoding: 'utf8',
+      env: { ...process.env, XZ_OPT: '-1 -T0' },
+    });
     assert.equal(pack.status, 0, pack.stderr);
     assert.ok(fs.statSync(archive).size <= 64 * 2 ** 20, `${fs.statSync(archive).size} bytes`);
     const unpack = spawnSync('tar', ['-C', dir, '-xf', archive], { encoding: 'utf8' });
@@ -34,6 +40,8 @@ test(
       'scripts/torch_reference.py',
       'node_modules/webgpu/dist/linux-x64/dawn.node',
       'lib/libvulkan.so.1',
+      'data/mnist/train-images-idx3-ubyte.gz',
+      'reference/summary.json',
     ]) {
       assert.ok(fs.existsSync(path.join(root, f)), f);
     }
@@ -50,7 +58,16 @@ test(
     const run = spawnSync('bash', [path.join(root, 'run.sh')], {
       encoding: 'utf8',
       cwd: work,
-      env: { PATH: '/usr/bin:/bin', HOME: dir, NETS: 'lenets', BATCH: '2', STEPS: '1', XDG_RUNTIME_DIR: dir },
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: dir,
+        NETS: 'lenets',
+        BATCH: '2',
+        STEPS: '1',
+        TRAIN_ITERATIONS: '2',
+        TRAIN_SETS: 'dataset.trainLimit=64 dataset.testLimit=50 train.batchSize=8',
+        XDG_RUNTIME_DIR: dir,
+      },
     });
     const results = path.join(work, 'gpu-check-results');
     if (/gpu-check: no WebGPU adapter/.test(run.stdout)) {
@@ -59,10 +76,29 @@ test(
       );
     } else {
       assert.match(run.stdout, /^gpu-check: adapter \(ICD: [^)]+\): webgpu \(Dawn on /m, run.stdout);
+      assert.match(run.stdout, /^gpu-check: self-check: passed: \d+ values of lenets against cpu/m);
       const bench = JSON.parse(fs.readFileSync(path.join(results, 'bench.json'), 'utf8'));
       assert.equal(bench.steps[0].net, 'lenets');
       assert.ok(bench.peak.gmacPerSecond > 0, 'the peak measured on webgpu too');
+      assert.equal(bench.check.pass, true, JSON.stringify(bench.check));
+      assert.deepEqual(bench.check.nets, ['lenets']);
       assert.ok(fs.existsSync(path.join(results, 'side-by-side.md')));
+      // The training check: a real run on the adapter, from the MNIST in the archive.
+      const train = JSON.parse(fs.readFileSync(path.join(results, 'train-summary.json'), 'utf8'));
+      assert.equal(train.backend.name, 'webgpu');
+      assert.equal(train.iterations, 2);
+      assert.ok(train.lossTerms.loss > 0 && train.lossTerms.aux > 0, JSON.stringify(train.lossTerms));
+      assert.equal(train.name, 'mnist-lenetspp-contrastive-center');
+      assert.match(train.dataset.source, /gpu-check\/data\/mnist/);
+      const table = fs.readFileSync(path.join(results, 'training.md'), 'utf8');
+      assert.match(table, /^\| this machine \| webgpu \(Dawn on .* \| 2 \| \d+\.\d\d% \|/m);
+      assert.match(table, /^\| reference \| wasm .* \| 2000 \| \d+\.\d\d% \|/m);
+      assert.match(run.stdout, /^gpu-check: done in \d+ s/m);
+      // No kernel the adapter refused (Dawn prints a validation error and the values read as zeros),
+      // and the run's feature plot was drawn (its font is in the archive).
+      assert.doesNotMatch(run.stdout, /^validation:|could not draw/m);
+      const files = fs.readdirSync(results);
+      assert.ok(files.length <= 8, files.join(' '));
     }
     assert.equal(
       fs.readFileSync(path.join(results, 'run.log'), 'utf8').trim(),
