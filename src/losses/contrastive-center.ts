@@ -16,6 +16,10 @@
 //     1/B ~ 1/((k-1) R^2) for features of norm R, so alpha must grow with R^2.
 //   'autodiff': the centers are trained by the network's optimizer on the total loss.
 // Each rule has its own default alpha (chosen on a validation split, results/tuning/).
+// Two options of ctc's own, for the ablation (results/ablation): `warmup` raises lambda linearly
+// over the first iterations (the loop tells the loss its iteration), and `normPenalty` adds
+// normPenalty/2 * mean ||x_i||^2, which holds the features' scale down: A/B is scale-invariant,
+// so its gradient on the features falls like 1 / ||x|| while softmax grows them.
 
 import * as tf from '@tensorflow/tfjs';
 import { contrastiveCenterLoss, contrastiveRatios, softmaxCrossEntropy } from './functions.js';
@@ -72,10 +76,22 @@ export const contrastiveCenter = defineLoss({
       default: 'normalized',
       help: "how the centers move after each network step: normalized (Wen et al.'s normalised step with pushes), sgd (the paper's step on the summed loss), autodiff (the network's optimizer trains them)",
     },
+    warmup: {
+      rule: '>= 0',
+      default: 0,
+      help: "iterations over which lambda rises linearly from lambda/warmup to lambda (0: none; ctc's option, not in the paper)",
+    },
+    normPenalty: {
+      rule: '>= 0',
+      default: 0,
+      help: "ctc's variant, not the paper's: adds normPenalty/2 * mean ||x_i||^2 to the loss, holding the features' scale down (the control for why the term fades: docs/formulas.md, ctc's own options)",
+    },
   },
-  label: ['lambda', 'reduction', 'centerUpdate', 'alpha', 'delta'],
+  label: ['lambda', 'reduction', 'centerUpdate', 'alpha', 'delta', 'warmup', 'normPenalty'],
   create(dims, settings) {
-    const { lambda, alpha, delta, reduction, centerUpdate } = settings;
+    const { lambda, alpha, delta, reduction, centerUpdate, warmup, normPenalty } = settings;
+    // The weight of this step's term: lambda, or its share of the warm-up (setIteration).
+    let weight = warmup > 0 ? lambda / warmup : lambda;
     const centers = initCenters(dims, centerUpdate === 'autodiff');
     const auxLoss = (
       features: tf.Tensor2D,
@@ -90,11 +106,16 @@ export const contrastiveCenter = defineLoss({
       hyper: settings,
       centers,
       trainableVariables: () => (centerUpdate === 'autodiff' ? [centers] : []),
+      setIteration(iteration) {
+        weight = warmup > 0 ? lambda * Math.min(1, (iteration + 1) / warmup) : lambda;
+      },
       compute(features, logits, labels) {
         const softmax = softmaxCrossEntropy(logits, labels);
         // With an own center rule the network step needs no center gradient (the costly [k, d] one).
         const aux = auxLoss(features, labels, centers as tf.Tensor2D, centerUpdate !== 'autodiff', reduction);
-        return { total: tf.add(softmax, tf.mul(lambda, aux)), softmax, aux };
+        let total = tf.add(softmax, tf.mul(weight, aux));
+        if (normPenalty > 0) total = tf.add(total, tf.mul(normPenalty / 2, tf.mean(tf.sum(tf.square(features), 1))));
+        return { total: total as tf.Scalar, softmax, aux };
       },
       updateCenters(features, labels) {
         if (centerUpdate === 'autodiff') return;

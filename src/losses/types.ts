@@ -82,6 +82,8 @@ export interface TrainingLoss {
   readonly centers: tf.Variable | null;
   /** Variables the network optimizer must train too (centers when centerUpdate = 'autodiff'), else []. */
   trainableVariables(): tf.Variable[];
+  /** Told the 0-based iteration before each training step, by losses whose weight follows a schedule. */
+  setIteration?(iteration: number): void;
   /** Loss terms for a batch; called inside the optimizer's gradient closure (pure tensor math, no tidy needed by caller). */
   compute(features: tf.Tensor2D, logits: tf.Tensor2D, labels: tf.Tensor1D): LossTerms;
   /** After the network's update: the loss's own center update, from the batch features (already detached). No-op for softmax / autodiff mode. Must not leak tensors. */

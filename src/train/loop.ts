@@ -132,6 +132,7 @@ export async function trainRun(req: TrainRequest): Promise<TrainOutcome> {
       const y = tf.tensor1d(batch.y, 'int32');
       const inspect = watchdog.wantsFeatures(iteration + 1);
       const diagnose = (iteration + 1) % LOG_EVERY === 0; // the step whose line is logged below
+      loss.setIteration?.(iteration);
       const step = await trainStep(model, loss, sgd, x, y, lr, inspect, diagnose).finally(() => tf.dispose([x, y]));
       if (!step.ok) {
         const where = `iteration ${iteration + 1}: ${step.what}`;
