@@ -182,6 +182,7 @@ function wasmThreads(opts: BackendOptions): number {
 /** CTC_TRUST_GPU=1: run on a webgpu adapter without (or despite) its self-check. */
 const TRUST_GPU = 'CTC_TRUST_GPU';
 const trustGpu = () => process.env[TRUST_GPU] === '1';
+const SELF_CHECK_FAILED = "ctc's self-check failed on";
 
 /**
  * webgpu for an explicit choice (any adapter) or for 'auto' (hardware adapters only). Before
@@ -204,7 +205,7 @@ async function webgpuLoader(hardwareOnly: boolean): Promise<BackendInfo | string
   const check = await adapterVerdict(info.adapter as GpuAdapter, 'webgpu');
   const line = `${describeCheck(check)}${check.cached ? ' (remembered)' : ` in ${check.seconds.toFixed(1)} s`}`;
   if (!check.pass) {
-    const failed = `${describeAdapter(info.adapter as GpuAdapter)} failed ctc's self-check, ${line}`;
+    const failed = `${SELF_CHECK_FAILED} ${describeAdapter(info.adapter as GpuAdapter)}: ${line}`;
     if (!trustGpu()) return `${failed}; ${TRUST_GPU}=1 runs on it anyway`;
     process.stderr.write(`ctc: warning: ${failed}; running on it because ${TRUST_GPU}=1\n`);
   }
@@ -239,7 +240,7 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
   if (choice !== 'auto') {
     const result = await load(choice, opts);
     if (typeof result === 'string') {
-      if (result.includes("failed ctc's self-check")) throw new UserError(`backend '${choice}': ${result}`);
+      if (result.startsWith(SELF_CHECK_FAILED)) throw new UserError(`backend '${choice}': ${result}`);
       throw new UserError(`backend '${choice}' is not available (${result}): ${INSTALL_HINT[choice]}`);
     }
     return result;
@@ -249,9 +250,9 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
     const result = name === 'webgpu' ? await webgpuLoader(true) : await load(name, opts);
     if (typeof result !== 'string') {
       // A GPU that failed its self-check is said once, in the line that names the backend used.
-      const failedGpu = reasons.find((r) => r.startsWith('webgpu: ') && r.includes("failed ctc's self-check"));
+      const failedGpu = reasons.find((r) => r.startsWith(`webgpu: ${SELF_CHECK_FAILED}`));
       if (failedGpu === undefined) return result;
-      process.stderr.write(`ctc: not running on ${failedGpu.slice('webgpu: '.length)}; running on ${result.name}\n`);
+      process.stderr.write(`ctc: not using webgpu: ${failedGpu.slice('webgpu: '.length)}; running on ${result.name}\n`);
       return { ...result, detail: `${result.detail}; not ${failedGpu}` };
     }
     reasons.push(`${name}: ${result}`);

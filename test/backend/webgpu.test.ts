@@ -147,3 +147,46 @@ test('webgpu: no adapter is one clear line, exit 2, never a silent fall to anoth
   assert.match(last, /scripts\/install-software-gpu\.sh/);
   assert.ok(!fs.existsSync(path.join(dir, 'x', 'summary.json')), 'nothing trained');
 });
+
+test('webgpu: the adapter is self-checked once and remembered; a failing one is refused unless CTC_TRUST_GPU=1', async (t) => {
+  const unavailable = await webgpuOrReason();
+  if (unavailable) return t.skip(`no WebGPU adapter here: ${unavailable}`);
+  const dir = tempDir('ctc-webgpu-check-');
+  const env = { XDG_CACHE_HOME: dir, XDG_RUNTIME_DIR: dir };
+  const bench = (extra: Record<string, string> = {}) =>
+    ctc(
+      'bench --backend webgpu --nets lenets --batch 2 --steps 1 --warmup 0 --no-torch --no-loss --peak-runs 0 --out b'.split(
+        ' ',
+      ),
+      dir,
+      { ...env, ...extra },
+    );
+  const first = bench();
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /^self-check: passed: 19 values of lenets against cpu, .* in \d+\.\d s$/m);
+  const file = path.join(dir, 'ctc', 'gpu-self-check.json');
+  const verdicts = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const [key] = Object.keys(verdicts);
+  assert.equal(verdicts[key].pass, true);
+  assert.match(bench().stderr, /^self-check: passed: .*\(remembered\)$/m);
+  // The same adapter remembered as failing: refused in one line, or run with a warning when trusted.
+  verdicts[key].pass = false;
+  fs.writeFileSync(file, JSON.stringify(verdicts));
+  const refused = bench();
+  assert.equal(refused.code, 2, refused.stderr);
+  const lines = refused.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('Warning: maxDynamic')); // Dawn's own notes on lavapipe
+  assert.equal(lines.length, 1, refused.stderr);
+  assert.match(
+    lines[0],
+    /^ctc: backend 'webgpu': ctc's self-check failed on .*: FAILED: 19 values of lenets .*\(remembered\); CTC_TRUST_GPU=1 runs on it anyway$/,
+  );
+  const trusted = bench({ CTC_TRUST_GPU: '1' });
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.match(
+    trusted.stderr,
+    /^ctc: warning: ctc's self-check failed on .*: FAILED: .*; running on it because CTC_TRUST_GPU=1$/m,
+  );
+});
