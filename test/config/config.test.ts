@@ -116,7 +116,7 @@ test("a loss's settings are checked by its spec, naming the key and its position
   const ctcBase = BASE.replace('name: softmax', 'name: contrastive-center');
   assert.match(
     errorOf(ctcBase.replace('name: contrastive-center', 'name: contrastive-center\n  alpah: 0.1')),
-    /^x\.yaml:8:3: loss\.alpah: unknown key \(did you mean 'alpha'\?\); the settings of contrastive-center: lambda, alpha, delta, reduction, centerUpdate$/,
+    /^x\.yaml:8:3: loss\.alpah: unknown key \(did you mean 'alpha'\?\); the settings of contrastive-center: lambda, alpha, delta, reduction, centerUpdate, warmup, normPenalty$/,
   );
   assert.match(errorOf(ctcBase, ['loss.alpha=0']), /^--set loss\.alpha=0: loss\.alpha: must be > 0, got 0$/);
   assert.match(errorOf(ctcBase, ['loss.reduction=avg']), /loss\.reduction: must be one of mean, sum, got 'avg'/);

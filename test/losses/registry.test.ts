@@ -105,7 +105,15 @@ test('resolved hyperparameters are reported with their defaults', () => {
   const center = createLoss('center', BASE);
   assert.deepEqual(center.hyper, { lambda: 0.01, alpha: 0.5, reduction: 'mean' });
   const ctc = createLoss('contrastive-center', { ...BASE, lambda: 0.1 });
-  assert.deepEqual(ctc.hyper, { lambda: 0.1, alpha: 0.5, delta: 1, reduction: 'mean', centerUpdate: 'normalized' });
+  assert.deepEqual(ctc.hyper, {
+    lambda: 0.1,
+    alpha: 0.5,
+    delta: 1,
+    reduction: 'mean',
+    centerUpdate: 'normalized',
+    warmup: 0,
+    normPenalty: 0,
+  });
   center.dispose();
   ctc.dispose();
 });
