@@ -41,7 +41,8 @@ cp "$root/node_modules/dejavu-fonts-ttf/package.json" "$pack/node_modules/dejavu
 cp "$root"/node_modules/dejavu-fonts-ttf/ttf/DejaVuSans{,-Bold}.ttf "$pack/node_modules/dejavu-fonts-ttf/ttf/"
 [ -d "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" ] && cp -r "$root/node_modules/@resvg/resvg-js-linux-x64-gnu" "$pack/node_modules/@resvg/"
 # The Vulkan loader Dawn opens at run time (dlopen libvulkan.so.1); run.sh puts lib/ first.
-loader=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ { print $NF; exit }')
+# (awk reads to the end: an early exit would make ldconfig die of SIGPIPE, failing the pipeline.)
+loader=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ && !found { print $NF; found = 1 }')
 if [ -z "$loader" ]; then
   echo "gpu-check: libvulkan.so.1 not found: apt-get install libvulkan1, then pack again" >&2
   exit 1
