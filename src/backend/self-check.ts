@@ -16,7 +16,7 @@ import { benchSetup, benchStep } from '../bench/measure.js';
 import { buildModel } from '../models/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { versions } from '../util/provenance.js';
-import type { GpuAdapter } from './webgpu.js';
+import { takeGpuError, type GpuAdapter } from './webgpu.js';
 
 /** Above this relative error a value is wrong, not rounded differently (float32 sums on a GPU). */
 export const SELF_CHECK_TOLERANCE = 1e-3;
@@ -139,12 +139,15 @@ export async function checkAgainstCpu(tfBackend: string, nets: readonly ProbeNet
   const reference = await probeValues(nets);
   if (!(await tf.setBackend(tfBackend)))
     throw new Error(`the ${tfBackend} backend did not start again after the self-check`);
+  takeGpuError(); // only the errors of this check count
   const got = await probeValues(nets);
   let worst = { key: '', error: 0 };
   for (const [key, want] of reference) {
     const error = relativeError(got.get(key) ?? [], want);
     if (worst.key === '' || !(error <= worst.error)) worst = { key, error };
   }
+  const refused = takeGpuError();
+  if (refused !== null) worst = { key: `a kernel the GPU refused (${refused})`, error: Infinity };
   return {
     pass: worst.error <= SELF_CHECK_TOLERANCE,
     worst,

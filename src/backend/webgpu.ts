@@ -118,8 +118,31 @@ export async function startWebgpu(hardwareOnly: boolean): Promise<{ adapter: Gpu
   }
   if (!(await tf.setBackend('webgpu'))) return 'the webgpu backend failed to start on the adapter';
   await tf.ready();
+  watchGpuErrors();
   started = { adapter };
   return started;
+}
+
+let gpuError: string | null = null;
+
+/**
+ * Dawn reports a kernel it refuses (a validation error, e.g. more storage buffers than the
+ * adapter allows) through the device's uncapturederror event, and tfjs goes on: the kernel's
+ * output reads as zeros or garbage. The first such error is kept for takeGpuError.
+ */
+function watchGpuErrors(): void {
+  const device = (tf.backend() as unknown as { device?: EventTarget }).device;
+  device?.addEventListener('uncapturederror', (event) => {
+    const message = (event as unknown as { error?: { message?: string } }).error?.message ?? 'unknown error';
+    gpuError ??= message.split('\n')[0];
+  });
+}
+
+/** The first error the GPU reported since the last call (then cleared), or null. */
+export function takeGpuError(): string | null {
+  const error = gpuError;
+  gpuError = null;
+  return error;
 }
 
 /** GPU memory in use and allocated (the buffer pool included), in bytes, on the webgpu backend. */

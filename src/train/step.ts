@@ -1,9 +1,11 @@
 // One SGD step: forward with training = true, loss terms, gradients of every trained variable,
 // a finiteness check of the loss terms and of the gradients (one scalar read each step: on the
 // CPU backends kernels run synchronously, so the read costs nothing), then the update and the
-// loss's own center update. A non-finite step changes nothing and reports what went wrong.
+// loss's own center update. A non-finite step, or one in which the GPU refused a kernel (whose
+// output then reads as zeros), changes nothing and reports what went wrong.
 
 import * as tf from '@tensorflow/tfjs';
+import { takeGpuError } from '../backend/webgpu.js';
 import type { TrainingLoss } from '../losses/types.js';
 import { diagnoseFeatures, type FeatureDiagnostics } from './diagnose.js';
 import type { Sgd } from './optimizer.js';
@@ -54,6 +56,8 @@ export async function trainStep(
   const [total, soft, auxValue, gradSum] = (await check.data()) as Float32Array;
   check.dispose();
   try {
+    const refused = takeGpuError();
+    if (refused !== null) return { ok: false, what: `the GPU refused a kernel (${refused})` };
     const terms = { total, softmax: soft, aux: auxValue };
     // Name the specific term first: the total is non-finite whenever one of them is.
     for (const [name, v] of [

@@ -10,6 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
+import { takeGpuError } from '../../src/backend/webgpu.js';
+import { createLoss } from '../../src/losses/index.js';
+import { Sgd } from '../../src/train/optimizer.js';
+import { trainStep } from '../../src/train/step.js';
 import { centerLoss, contrastiveCenterLoss, softmaxCrossEntropy } from '../../src/losses/functions.js';
 import { buildModel } from '../../src/models/index.js';
 import { ctc, tempDir } from '../cli/helpers.js';
@@ -190,4 +194,43 @@ test('webgpu: the adapter is self-checked once and remembered; a failing one is 
     trusted.stderr,
     /^ctc: warning: ctc's self-check failed on .*: FAILED: .*; running on it because CTC_TRUST_GPU=1$/m,
   );
+});
+
+test('webgpu: a kernel the adapter refuses is caught, and the training step fails instead of reading zeros', async (t) => {
+  const unavailable = await webgpuOrReason();
+  if (unavailable) return t.skip(`no WebGPU adapter here: ${unavailable}`);
+  const limit = (tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device
+    .limits.maxStorageBuffersPerShaderStage;
+  if (limit > 256) return t.skip(`this adapter allows ${limit} storage buffers per stage: no AddN here exceeds it`);
+  // One AddN of limit + 1 inputs binds limit + 2 buffers: Dawn refuses its pipeline.
+  const refuse = async () => {
+    const parts = Array.from({ length: limit + 1 }, (_, i) => tf.scalar(i));
+    const sum = tf.addN(parts);
+    await sum.data();
+    tf.dispose([sum, ...parts]);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the error event is delivered asynchronously
+  };
+  takeGpuError();
+  await refuse();
+  assert.match(takeGpuError() ?? 'no error', /storage buffers/);
+  assert.equal(takeGpuError(), null, 'taken once');
+  // A pending refusal fails the next training step, naming it.
+  const input = tf.input({ shape: [3] });
+  const features = tf.layers.dense({ units: 2, name: 'features' }).apply(input) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: K, name: 'logits' }).apply(features) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: [features, logits] });
+  const loss = createLoss('softmax', { numClasses: K, featureDim: 2, seed: 1 });
+  const sgd = new Sgd(
+    model.trainableWeights.map((w) => w.read() as tf.Variable),
+    { momentum: 0.9, weightDecay: 0 },
+  );
+  const x = tf.tensor2d(values(8 * 3, 2), [8, 3]);
+  const y = tf.tensor1d(LABELS(8), 'int32');
+  assert.equal((await trainStep(model, loss, sgd, x, y, 0.01)).ok, true);
+  await refuse();
+  const step = await trainStep(model, loss, sgd, x, y, 0.01);
+  assert.equal(step.ok, false);
+  assert.match(step.ok ? '' : step.what, /^the GPU refused a kernel \(.*(AddN|storage buffers)/); // the cached pipeline: "invalid due to a previous error"
+  tf.dispose([x, y]);
+  model.dispose();
 });
