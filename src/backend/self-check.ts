@@ -8,11 +8,11 @@
 // is computed first, as plain arrays, and the backend under test second.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { contrastiveCenterLoss, softmaxCrossEntropy } from '../losses/functions.js';
 import { benchSetup, benchStep } from '../bench/measure.js';
+import { userCacheDir } from '../data/data-dir.js';
 import { buildModel } from '../models/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { versions } from '../util/provenance.js';
@@ -161,12 +161,6 @@ export async function checkAgainstCpu(tfBackend: string, nets: readonly ProbeNet
 export function describeCheck(c: SelfCheck): string {
   const verdict = c.pass ? 'passed' : 'FAILED';
   return `${verdict}: ${c.compared} values of ${c.nets.join(', ')} against cpu, worst ${c.worst.key} at relative error ${c.worst.error.toExponential(1)} (tolerance ${c.tolerance})`;
-}
-
-/** The user's cache folder for ctc's own state: $XDG_CACHE_HOME/ctc, else ~/.cache/ctc. */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) return path.join(env.XDG_CACHE_HOME, 'ctc');
-  return path.join(os.homedir(), '.cache', 'ctc');
 }
 
 export const VERDICTS_FILE = 'gpu-self-check.json';
