@@ -66,6 +66,17 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
  * and centers after two training steps, as named arrays.
  */
 export async function probeValues(nets: readonly ProbeNet[]): Promise<Map<string, Float32Array>> {
+  const out = await gradientValues(nets);
+  for (const net of nets) await trainedValues(net, out);
+  return out;
+}
+
+/**
+ * Per network, on the current backend, from the same seeded weights and inputs on every backend:
+ * the loss (softmax + contrastive-center, λ 1, mean) and its gradient with respect to every
+ * parameter and to the centers, as named arrays.
+ */
+export async function gradientValues(nets: readonly ProbeNet[]): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
   for (const net of nets) {
     const model = buildModel(net.name, { inputShape: [...net.inputShape], numClasses: K, seed: 7 });
@@ -92,7 +103,6 @@ export async function probeValues(nets: readonly ProbeNet[]): Promise<Map<string
     }
     tf.dispose([value, x, y, centers, ...Object.values(grads)]);
     model.dispose();
-    await trainedValues(net, out);
   }
   return out;
 }

@@ -10,42 +10,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
+import { gradientValues, PROBE_NETS } from '../../src/backend/self-check.js';
 import { takeGpuError } from '../../src/backend/webgpu.js';
 import { createLoss } from '../../src/losses/index.js';
 import { Sgd } from '../../src/train/optimizer.js';
 import { trainStep } from '../../src/train/step.js';
-import { centerLoss, contrastiveCenterLoss, softmaxCrossEntropy } from '../../src/losses/functions.js';
-import { buildModel } from '../../src/models/index.js';
+import { centerLoss, contrastiveCenterLoss } from '../../src/losses/functions.js';
 import { ctc, tempDir } from '../cli/helpers.js';
 import { relativeError, values } from './values.js';
 
-// Small batches, as ctc's own self-check uses: the cpu backend computes the reference.
-const NETWORKS = [
-  { name: 'lenets', inputShape: [28, 28, 1], batch: 4 },
-  { name: 'lenetspp', inputShape: [28, 28, 1], batch: 2 },
-  { name: 'resnet20', inputShape: [32, 32, 3], batch: 2 },
-] as const;
 const K = 10;
 const LABELS = (m: number) => Array.from({ length: m }, (_, i) => i % K);
 
-/** Every gradient ctc trains with, as named arrays, on the current backend. */
+/**
+ * Every gradient ctc trains with, as named arrays, on the current backend: the three networks'
+ * (the self-check's: softmax + contrastive-center, centers included, small batches) and both
+ * auxiliary losses' on their own.
+ */
 async function gradients(): Promise<Map<string, Float32Array>> {
-  const out = new Map<string, Float32Array>();
-  for (const net of NETWORKS) {
-    const model = buildModel(net.name, { inputShape: [...net.inputShape], numClasses: K, seed: 7 });
-    const size = net.batch * net.inputShape.reduce((a: number, b: number) => a * b, 1);
-    const x = tf.tensor4d(values(size, 3), [net.batch, ...net.inputShape] as [number, number, number, number]);
-    const y = tf.tensor1d(LABELS(net.batch), 'int32');
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { value, grads } = tf.variableGrads(() => {
-      const [, logits] = model.apply(x, { training: true }) as tf.Tensor2D[];
-      return softmaxCrossEntropy(logits, y);
-    }, variables);
-    for (const [i, v] of variables.entries())
-      out.set(`${net.name} ${i} ${v.name.replace(/_\d+/g, '')}`, (await grads[v.name].data()) as Float32Array);
-    tf.dispose([value, x, y, ...Object.values(grads)]);
-    model.dispose();
-  }
+  const out = await gradientValues(Object.values(PROBE_NETS));
   const m = 16;
   const d = 3;
   const features = tf.tensor2d(values(m * d, 5), [m, d]);
