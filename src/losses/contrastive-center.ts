@@ -90,8 +90,9 @@ export const contrastiveCenter = defineLoss({
   label: ['lambda', 'reduction', 'centerUpdate', 'alpha', 'delta', 'warmup', 'normPenalty'],
   create(dims, settings) {
     const { lambda, alpha, delta, reduction, centerUpdate, warmup, normPenalty } = settings;
-    // The weight of this step's term: lambda, or its share of the warm-up (setIteration).
-    let weight = warmup > 0 ? lambda / warmup : lambda;
+    // The term's weight at a (0-based) iteration: lambda, or its share of the warm-up.
+    const weightAt = (iteration: number) => (warmup > 0 ? lambda * Math.min(1, (iteration + 1) / warmup) : lambda);
+    let weight = weightAt(0); // until setIteration says otherwise
     const centers = initCenters(dims, centerUpdate === 'autodiff');
     const auxLoss = (
       features: tf.Tensor2D,
@@ -107,7 +108,7 @@ export const contrastiveCenter = defineLoss({
       centers,
       trainableVariables: () => (centerUpdate === 'autodiff' ? [centers] : []),
       setIteration(iteration) {
-        weight = warmup > 0 ? lambda * Math.min(1, (iteration + 1) / warmup) : lambda;
+        weight = weightAt(iteration);
       },
       compute(features, logits, labels) {
         const softmax = softmaxCrossEntropy(logits, labels);
