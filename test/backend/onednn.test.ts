@@ -140,14 +140,28 @@ test(
       [1, 2],
       [0, 0],
     ];
+    // Below 32 channels in or out the backward kernel runs (it is the faster one there).
     const cases: [string, number[], number[], (x: tf.Tensor, f: tf.Tensor) => tf.Tensor, number][] = [
-      ['5x5 same', [3, 14, 13, 6], [5, 5, 6, 8], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), 1],
+      [
+        '5x5 same',
+        [3, 14, 13, 32],
+        [5, 5, 32, 40],
+        (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'),
+        1,
+      ],
       [
         '4x4 same, uneven',
-        [2, 10, 9, 3],
-        [4, 4, 3, 7],
+        [2, 10, 9, 33],
+        [4, 4, 33, 32],
         (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, uneven),
         1,
+      ],
+      [
+        '3x3 same, 16 channels',
+        [2, 9, 7, 16],
+        [3, 3, 16, 16],
+        (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'),
+        0,
       ],
       ['3x2 valid', [2, 9, 7, 5], [3, 2, 5, 4], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'), 0],
     ];
@@ -208,6 +222,49 @@ test(
           `${h}x${w}x${c} pool ${size}/${stride} ${pad}`,
         );
       }
+  },
+);
+
+test(
+  "3x3 stride-1 convolutions of 64 channels or more run Winograd's algorithm (forward with bias and relu, both gradients), and match cpu either way",
+  { skip },
+  async () => {
+    const conv = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+      tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: f as tf.Tensor4D,
+        strides: 1,
+        pad: 'same',
+        bias: b,
+        activation: 'relu',
+      });
+    // Primitives: the fused forward; under tf.grads tfjs runs relu unfused, so a plain forward;
+    // the input gradient as a forward of the turned filter (the plain forward's own when in = out);
+    // the filter gradient.
+    const cases: [string, number[], number[], number][] = [
+      ['64 -> 64 at 8x8', [3, 8, 8, 64], [3, 3, 64, 64], 3],
+      ['64 -> 80 at 5x7', [2, 5, 7, 64], [3, 3, 64, 80], 4],
+      ['32 -> 32 (direct)', [2, 8, 8, 32], [3, 3, 32, 32], 0],
+    ];
+    const saved = process.env.CTC_FAST_PATHS;
+    try {
+      for (const fast of ['1', 'conv-input-grad,bn-relu']) {
+        process.env.CTC_FAST_PATHS = fast;
+        for (const [label, xShape, fShape, plans] of cases) {
+          const before = addon!.info().winogradPlans;
+          await assertMatchesCpu(
+            [xShape, fShape, [fShape[3]]],
+            (x, f, b) => [conv(x, f, b), ...tf.grads((a, g, c) => weighted(conv(a, g, c)))([x, f, b])],
+            `${label}, CTC_FAST_PATHS=${fast}`,
+          );
+          const built = addon!.info().winogradPlans - before;
+          assert.equal(built, fast === '1' ? plans : 0, `${label}, CTC_FAST_PATHS=${fast}: Winograd primitives built`);
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.CTC_FAST_PATHS;
+      else process.env.CTC_FAST_PATHS = saved;
+    }
   },
 );
 
@@ -354,12 +411,15 @@ test('the addon rejects buffers that do not match the geometry, instead of readi
   const geometry = Int32Array.from([1, 4, 4, 1, 3, 3, 1, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1]);
   const ok = () => new Float32Array(16);
   assert.throws(
-    () => addon.forward(geometry, new Float32Array(3), new Float32Array(9), null, false, ok()),
+    () => addon.forward(geometry, new Float32Array(3), new Float32Array(9), null, false, ok(), false),
     /x has 3 values, expected 16/,
   );
-  assert.throws(() => addon.backwardWeights(geometry, ok(), ok(), new Float32Array(8)), /dw has 8 values, expected 9/);
   assert.throws(
-    () => addon.forward(Int32Array.from([1, 2]), ok(), ok(), null, false, ok()),
+    () => addon.backwardWeights(geometry, ok(), ok(), new Float32Array(8), false),
+    /dw has 8 values, expected 9/,
+  );
+  assert.throws(
+    () => addon.forward(Int32Array.from([1, 2]), ok(), ok(), null, false, ok(), false),
     /geometry must be an Int32Array of 17 values/,
   );
 });

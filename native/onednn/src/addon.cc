@@ -47,7 +47,8 @@ const char* isaName(dnnl::cpu_isa isa) {
 }
 
 // info(): { version, isa, threads, cachedPlans (convolution and matmul primitives built so far),
-// backwardDataViaForward (input gradients computed as forward convolutions so far) }
+// winogradPlans (convolution primitives built with Winograd's algorithm so far), backwardDataViaForward
+// (input gradients computed as forward convolutions so far) }
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&]() -> napi_value {
     napi_value out;
@@ -58,6 +59,7 @@ napi_value Info(napi_env env, napi_callback_info) {
     check(env, napi_set_named_property(env, out, "isa", text(env, isaName(dnnl::get_effective_cpu_isa()))), "set isa");
     check(env, napi_set_named_property(env, out, "threads", number(env, omp_get_max_threads())), "set threads");
     check(env, napi_set_named_property(env, out, "cachedPlans", number(env, double(cachedPlans() + cachedMatMulPlans()))), "set cachedPlans");
+    check(env, napi_set_named_property(env, out, "winogradPlans", number(env, double(cachedWinogradPlans()))), "set winogradPlans");
     check(env, napi_set_named_property(env, out, "backwardDataViaForward", number(env, double(backwardDataViaForward()))), "set backwardDataViaForward");
     return out;
   });

@@ -118,6 +118,7 @@ napi_value Forward(napi_env env, napi_callback_info info);
 napi_value BackwardData(napi_env env, napi_callback_info info);
 napi_value BackwardWeights(napi_env env, napi_callback_info info);
 size_t cachedPlans();
+size_t cachedWinogradPlans();
 // Input gradients that took the forward route (conv.cc, asForward) so far.
 size_t backwardDataViaForward();
 napi_value MatMul(napi_env env, napi_callback_info info);

@@ -2,8 +2,12 @@
 
 import { UserError } from '../../errors.js';
 
-/** The addon's faster routes: a stride-1 convolution's input gradient as a forward convolution, and ResNet's fused BN + ReLU layers. */
-export const FAST_PATHS = ['conv-input-grad', 'bn-relu'] as const;
+/**
+ * The addon's faster routes: a stride-1 convolution's input gradient as a forward convolution,
+ * ResNet's fused BN + ReLU layers, and Winograd's algorithm for 3x3 stride-1 convolutions of 32
+ * channels or more (conv.cc, winogradFits).
+ */
+export const FAST_PATHS = ['conv-input-grad', 'bn-relu', 'winograd'] as const;
 export type FastPath = (typeof FAST_PATHS)[number];
 
 /**
@@ -20,13 +24,27 @@ function fastPathSetting(): { on: readonly FastPath[]; listed: boolean; unknown:
   return { on: FAST_PATHS.filter((p) => names.includes(p)), listed: true, unknown };
 }
 
+/** Routes turned off for the moment by withoutFastPath, whatever CTC_FAST_PATHS says. */
+const suspended = new Set<FastPath>();
+
 /**
  * Whether one of the addon's faster routes is on (fastPathSetting). CTC_FAST_PATHS=0 is for an
  * A/B benchmark, or to rule the routes out; results agree either way within float rounding
  * (test/backend/onednn, test/models/fused-layers).
  */
 export function nativeFastPath(path: FastPath): boolean {
-  return fastPathSetting().on.includes(path);
+  return !suspended.has(path) && fastPathSetting().on.includes(path);
+}
+
+/** fn's result with one route off while it runs (ctc bench's peak is the direct convolution's rate, not Winograd's). */
+export async function withoutFastPath<T>(path: FastPath, fn: () => Promise<T>): Promise<T> {
+  const wasOff = suspended.has(path);
+  suspended.add(path);
+  try {
+    return await fn();
+  } finally {
+    if (!wasOff) suspended.delete(path);
+  }
 }
 
 /**

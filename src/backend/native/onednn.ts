@@ -25,16 +25,22 @@ export interface OneDnnAddon {
     bias: Float32Array | null,
     relu: boolean,
     y: Float32Array,
+    winograd: boolean,
   ): void;
-  /** viaForward: a stride-1 convolution's input gradient may run as a forward convolution (conv.cc, asForward). */
+  /**
+   * viaForward: a stride-1 convolution's input gradient may run as a forward convolution (conv.cc,
+   * asForward). winograd, here and in forward and backwardWeights: Winograd's algorithm where
+   * conv.cc's winogradFits says it is faster.
+   */
   backwardData(
     geometry: Int32Array,
     dy: Float32Array,
     filter: Float32Array,
     dx: Float32Array,
     viaForward: boolean,
+    winograd: boolean,
   ): void;
-  backwardWeights(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  backwardWeights(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array, winograd: boolean): void;
   /** dims: m, k, n; a is [m, k] (stored [k, m] when transposeA), b [k, n] (stored [n, k] when transposeB). */
   matMul(
     dims: Int32Array,
@@ -93,7 +99,14 @@ export interface OneDnnAddon {
   relu(x: Float32Array, y: Float32Array): void;
   reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
-  info(): { version: string; isa: string; threads: number; cachedPlans: number; backwardDataViaForward: number };
+  info(): {
+    version: string;
+    isa: string;
+    threads: number;
+    cachedPlans: number;
+    winogradPlans: number;
+    backwardDataViaForward: number;
+  };
 }
 
 interface Loaded {
@@ -191,7 +204,7 @@ export function nativeForward(
   const y = output(backend, info.outShape);
   const infos = bias === undefined ? [x, filter, y] : [x, filter, y, bias];
   const [xs, fs, ys, bs] = f32s(backend, ...infos);
-  addon.forward(geometry, xs, fs, bs ?? null, relu, ys);
+  addon.forward(geometry, xs, fs, bs ?? null, relu, ys, nativeFastPath('winograd'));
   return y;
 }
 
@@ -205,7 +218,7 @@ export function nativeBackwardData(
 ): Info {
   const dx = output(backend, inShape);
   const [dys, fs, dxs] = f32s(backend, dy, filter, dx);
-  addon.backwardData(geometry, dys, fs, dxs, nativeFastPath('conv-input-grad'));
+  addon.backwardData(geometry, dys, fs, dxs, nativeFastPath('conv-input-grad'), nativeFastPath('winograd'));
   return dx;
 }
 
@@ -219,7 +232,7 @@ export function nativeBackwardWeights(
 ): Info {
   const dw = output(backend, filterShape);
   const [xs, dys, dws] = f32s(backend, x, dy, dw);
-  addon.backwardWeights(geometry, xs, dys, dws);
+  addon.backwardWeights(geometry, xs, dys, dws, nativeFastPath('winograd'));
   return dw;
 }
 
