@@ -23,6 +23,7 @@ import {
   lossRows,
   peakSummary,
   roundRows,
+  peakTargets,
   stepTargets,
   type BenchProvenance,
   type BenchRound,
@@ -125,7 +126,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
       torch.ran ? { torch: torch.result.torch, blas: torch.result.blasLibrary.join(', ') || torch.result.blas } : {},
     ),
     settings: { ...settings, rounds: roundCount },
-    steps: roundRows(rounds, stepTargets(backend.name)),
+    steps: roundRows(rounds, stepTargets(backend.name), peakTargets(backend.name)),
     peak: peakSummary(rounds),
     rounds: rounds.map((r) =>
       r.steps.map((s) => ({
