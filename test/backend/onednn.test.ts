@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { loadOneDnn, useNativeConvolutions } from '../../src/backend/native/onednn.js';
 import { subsamplePadChannels } from '../../src/backend/wasm/shortcut.js';
+import { Sgd } from '../../src/train/optimizer.js';
 import { relativeError, values } from './values.js';
 
 const { addon, reason } = loadOneDnn();
@@ -188,7 +189,7 @@ test(
 );
 
 test(
-  'max-pool gradients in the addon equal cpu exactly: 2x2, overlapping 3x3, same padding, 1x1; ties, NaN, -Infinity, odd sizes',
+  'max pooling and its gradient in the addon equal cpu exactly: 2x2, overlapping 3x3, same padding, 1x1; ties, NaN, -Infinity, -0, odd sizes',
   { skip },
   async () => {
     const pools: [number, number, 'valid' | 'same'][] = [
@@ -208,20 +209,60 @@ test(
         const x = Float32Array.from(values(2 * h * w * c, 5), (v) => Math.round(v * 4));
         x[0] = Number.NaN;
         x[c + 1] = Number.NEGATIVE_INFINITY;
-        const results: Float32Array[] = [];
+        // A window of NaN (-Infinity out, as on cpu), and one whose first cell is -0 and second 0.
+        for (const at of [0, 1, w, w + 1]) x[(2 * w + 2 + at) * c] = Number.NaN;
+        [x[4 * c], x[5 * c]] = [-0, 0];
+        const results: Float32Array[][] = [];
         for (const backend of ['cpu', 'wasm+onednn'] as const) {
           await initBackend(backend);
           const input = tf.tensor(x, shape);
+          const y = tf.maxPool(input as tf.Tensor4D, size, stride, pad);
           const g = tf.grad((t: tf.Tensor) => weighted(tf.maxPool(t as tf.Tensor4D, size, stride, pad)))(input);
-          results.push((await g.data()) as Float32Array);
-          tf.dispose([input, g]);
+          results.push([(await y.data()) as Float32Array, (await g.data()) as Float32Array]);
+          tf.dispose([input, y, g]);
         }
-        assert.deepEqual(
-          Array.from(results[1]),
-          Array.from(results[0]),
-          `${h}x${w}x${c} pool ${size}/${stride} ${pad}`,
-        );
+        const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
+        const label = `${h}x${w}x${c} pool ${size}/${stride} ${pad}`;
+        // The other pools' forward is tfjs-wasm's stock kernel (XNNPACK), whose NaN rule is not cpu's.
+        if (size === 2 && stride === 2)
+          assert.ok(same(results[1][0], results[0][0]), `${label}: forward (NaN, -0 compared exactly)`);
+        assert.deepEqual(Array.from(results[1][1]), Array.from(results[0][1]), `${label}: gradient`);
       }
+  },
+);
+
+test(
+  'the SGD update in the addon equals the op chain on cpu bit for bit, on one thread and on all',
+  { skip },
+  async () => {
+    // 300 x 120 values pass the addon's threshold for threads, 15 do not.
+    for (const momentum of [0.9, 0]) {
+      const results: Float32Array[][] = [];
+      for (const backend of ['cpu', 'wasm+onednn'] as const) {
+        await initBackend(backend);
+        const kernel = tf.tidy(() =>
+          tf.variable(tf.tensor(values(36_000, 3), [300, 120]), true, `sgd${momentum}${backend}/dense/kernel`),
+        );
+        const bias = tf.tidy(() => tf.variable(tf.tensor(values(15, 4)), true, `sgd${momentum}${backend}/dense/bias`));
+        const sgd = new Sgd([kernel, bias], { momentum, weightDecay: 5e-4 });
+        for (let step = 0; step < 3; step++) {
+          const grads = {
+            [kernel.name]: tf.tensor(values(36_000, 10 + step), [300, 120]),
+            [bias.name]: tf.tensor(values(15, 20 + step)),
+          };
+          sgd.apply(grads, 0.1 / (step + 1));
+          tf.dispose(Object.values(grads));
+        }
+        results.push(
+          await Promise.all([kernel, bias, ...sgd.getState()].map((t) => t.data() as Promise<Float32Array>)),
+        );
+        sgd.dispose();
+        tf.dispose([kernel, bias]);
+      }
+      results[0].forEach((expected, i) =>
+        assert.deepEqual(Array.from(results[1][i]), Array.from(expected), `momentum ${momentum}, tensor ${i}`),
+      );
+    }
   },
 );
 

@@ -71,6 +71,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"backwardData", nullptr, BackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"backwardWeights", nullptr, BackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"maxPool2x2", nullptr, MaxPool2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sgdMomentum", nullptr, SgdMomentum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad2x2", nullptr, MaxPoolGrad2x2, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"subsamplePad", nullptr, SubsamplePad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -129,6 +129,8 @@ napi_value ColumnSums(napi_env env, napi_callback_info info);
 napi_value Relu(napi_env env, napi_callback_info info);
 napi_value ReluGrad(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad2x2(napi_env env, napi_callback_info info);
+napi_value MaxPool2x2(napi_env env, napi_callback_info info);
+napi_value SgdMomentum(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info);
 napi_value SubsamplePad(napi_env env, napi_callback_info info);
 napi_value SubsamplePadGrad(napi_env env, napi_callback_info info);

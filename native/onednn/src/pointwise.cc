@@ -233,3 +233,69 @@ napi_value SubsamplePadGrad(napi_env env, napi_callback_info info) {
 }
 
 }  // namespace ctc
+
+namespace ctc {
+
+// maxPool2x2(dims [n, h, w, oh, ow, c], x, y): 2x2 windows, stride 2, no padding, NHWC, as tfjs's
+// cpu backend computes them: each window's maximum by strict > from -infinity in row-major order,
+// so NaN never wins (a window of NaN gives -infinity) and of 0 and -0 the first stays.
+napi_value MaxPool2x2(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 3);
+    const int32_t* d = int32s(env, argv[0], 6, "pool dims");
+    const int64_t n = d[0], h = d[1], w = d[2], oh = d[3], ow = d[4], c = d[5];
+    if (n < 1 || c < 1 || oh < 0 || ow < 0 || h < 2 * oh || w < 2 * ow) throw JsError{"ctc-onednn: pool dims do not describe a 2x2 stride-2 pool"};
+    const float* __restrict x = floats(env, argv[1], size_t(n * h * w * c), "x");
+    float* __restrict y = floats(env, argv[2], size_t(n * oh * ow * c), "y");
+    const float lowest = -std::numeric_limits<float>::infinity();
+#pragma omp parallel for schedule(static) if (n * h * w * c >= kParallelMin)
+    for (int64_t b = 0; b < n; b++) {
+      for (int64_t r = 0; r < oh; r++) {
+        for (int64_t col = 0; col < ow; col++) {
+          const float* __restrict x0 = x + ((b * h + 2 * r) * w + 2 * col) * c;
+          const float* __restrict x1 = x0 + c;
+          const float* __restrict x2 = x0 + w * c;
+          const float* __restrict x3 = x2 + c;
+          float* __restrict out = y + ((b * oh + r) * ow + col) * c;
+          for (int64_t k = 0; k < c; k++) {
+            // std::max(a, b) is a < b ? b : a: the running maximum changes only on a strictly larger value.
+            out[k] = std::max(std::max(std::max(std::max(lowest, x0[k]), x1[k]), x2[k]), x3[k]);
+          }
+        }
+      }
+    }
+    return nullptr;
+  });
+}
+
+// sgdMomentum(w, v, g, w2, v2, lr, momentum, weightDecay): d = g + weightDecay * w (when
+// weightDecay > 0), v2 = momentum * v + d (d when momentum is 0), w2 = w - lr * v2, every
+// intermediate rounded to float32 as tfjs's op chain rounds it (src/backend/wasm/sgd.ts; built
+// with -ffp-contract=off, so no fused multiply-add changes a rounding).
+napi_value SgdMomentum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = arguments(env, info, 8);
+    const size_t n = typedLength(env, argv[0], "w");
+    const float* __restrict w = floats(env, argv[0], n, "w");
+    const float* __restrict v = floats(env, argv[1], n, "v");
+    const float* __restrict g = floats(env, argv[2], n, "g");
+    float* __restrict w2 = floats(env, argv[3], n, "w2");
+    float* __restrict v2 = floats(env, argv[4], n, "v2");
+    double lr = 0, momentum = 0, decay = 0;
+    check(env, napi_get_value_double(env, argv[5], &lr), "lr must be a number");
+    check(env, napi_get_value_double(env, argv[6], &momentum), "momentum must be a number");
+    check(env, napi_get_value_double(env, argv[7], &decay), "weightDecay must be a number");
+    const float lr32 = float(lr), m32 = float(momentum), wd32 = float(decay);
+    const bool withDecay = decay > 0, withMomentum = momentum > 0;
+#pragma omp parallel for schedule(static) if (int64_t(n) >= kParallelMin)
+    for (int64_t i = 0; i < int64_t(n); i++) {
+      const float d = withDecay ? g[i] + w[i] * wd32 : g[i];
+      const float next = withMomentum ? v[i] * m32 + d : d;
+      v2[i] = next;
+      w2[i] = w[i] - next * lr32;
+    }
+    return nullptr;
+  });
+}
+
+}  // namespace ctc

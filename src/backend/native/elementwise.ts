@@ -1,7 +1,7 @@
-// Elementwise kernels in the addon (backend wasm+onednn), on every core where tfjs-wasm runs them
-// on one: Relu, and its gradient in one pass. Results are bit-identical to tfjs's cpu backend;
-// plain wasm takes the stock kernels. (A native Add measured no faster than tfjs-wasm's: both
-// run at memory speed.)
+// Elementwise and pooling kernels in the addon (backend wasm+onednn), on every core where tfjs-wasm
+// runs them on one: Relu, its gradient in one pass, and 2x2 stride-2 max pooling (LeNets,
+// LeNets++). Results are bit-identical to tfjs's cpu backend; plain wasm takes the stock kernels.
+// (A native Add measured no faster than tfjs-wasm's: both run at memory speed.)
 
 import * as tf from '@tensorflow/tfjs';
 import { nativeConvolutions, requireNative } from './onednn.js';
@@ -27,7 +27,40 @@ function reluGrad({ inputs, backend }: KernelArgs): Info {
   return dx;
 }
 
+/** MaxPool: 2x2 windows, stride 2, unpadded, float32 in the addon; any other pool on the stock kernel. */
+function maxPool(args: KernelArgs): Info {
+  const addon = nativeConvolutions();
+  const { x } = args.inputs;
+  const { attrs } = args;
+  if (addon === null || x.dtype !== 'float32' || x.shape.length !== 4) return runStock('MaxPool', args);
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as 'same' | 'valid' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo, inHeight, inWidth, outHeight, outWidth } =
+    info;
+  const twoByTwo =
+    filterHeight === 2 &&
+    filterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    inHeight >= 2 * outHeight &&
+    inWidth >= 2 * outWidth;
+  if (!twoByTwo) return runStock('MaxPool', args);
+  const y = output(args.backend, info.outShape);
+  const [xs, ys] = f32s(args.backend, x, y);
+  addon.maxPool2x2(Int32Array.from([info.batchSize, inHeight, inWidth, outHeight, outWidth, info.inChannels]), xs, ys);
+  return y;
+}
+
 export const NATIVE_ELEMENTWISE_KERNELS: tf.KernelConfig[] = [
   { kernelName: 'Relu', backendName: 'wasm', kernelFunc: relu as unknown as tf.KernelFunc },
   { kernelName: 'CtcReluGrad', backendName: 'wasm', kernelFunc: reluGrad as unknown as tf.KernelFunc },
+  { kernelName: 'MaxPool', backendName: 'wasm', kernelFunc: maxPool as unknown as tf.KernelFunc },
 ];

@@ -52,7 +52,20 @@ export interface OneDnnAddon {
     relu: boolean,
     c: Float32Array,
   ): void;
+  /** dims: n, h, w, oh, ow, c of a 2x2, stride-2, unpadded max pool. */
+  maxPool2x2(dims: Int32Array, x: Float32Array, y: Float32Array): void;
   maxPoolGrad2x2(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** One SGD-with-momentum update (src/backend/wasm/sgd.ts), compiled and on every core. */
+  sgdMomentum(
+    w: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    w2: Float32Array,
+    v2: Float32Array,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+  ): void;
   /** dims: n, h, w, c, oh, ow, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** dims: n, h, w, c, channels before, channels after (ResNet's option A shortcut). */

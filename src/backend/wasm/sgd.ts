@@ -1,9 +1,11 @@
 // One SGD-with-momentum update of one variable as one wasm kernel (CtcSgdMomentum), instead of the
 // six tfjs ops the optimizer otherwise runs per variable (mul, add, mul, add, mul, sub: hundreds
 // of kernel calls per ResNet-20 step). Each intermediate is rounded to float32 as
-// those ops round it, so the result is bit for bit the op chain's.
+// those ops round it, so the result is bit for bit the op chain's. With the addon (backend
+// wasm+onednn) the same arithmetic runs compiled, on every core.
 
 import * as tf from '@tensorflow/tfjs';
+import { nativeConvolutions } from '../native/onednn.js';
 import { f32s, output, sizeOf, type Info, type KernelArgs } from './heap.js';
 
 export const SGD_KERNEL = 'CtcSgdMomentum';
@@ -31,6 +33,11 @@ function sgdMomentum({ inputs, backend, attrs }: KernelArgs): Info[] {
   const nextVariable = output(backend, variable.shape);
   const nextVelocity = output(backend, variable.shape);
   const [w, v, g, w2, v2] = f32s(backend, variable, velocity, gradient, nextVariable, nextVelocity);
+  const addon = nativeConvolutions();
+  if (addon !== null) {
+    addon.sgdMomentum(w, v, g, w2, v2, lr, momentum, weightDecay);
+    return [nextVariable, nextVelocity];
+  }
   const n = sizeOf(variable.shape);
   // The usual case (a kernel with decay, momentum) gets a loop without branches: 1.5x faster in V8 (measured).
   if (weightDecay > 0 && momentum > 0) {
