@@ -39,7 +39,7 @@ export function registerPlotCommand(program: Command): void {
     .command('plot')
     .description('plot test features (one run, or several side by side), training curves, or the training animation')
     .option('-r, --run <dir>', 'one run directory')
-    .option('--runs <dirs...>', 'several run directories, one panel or curve each')
+    .option('--runs <dirs...>', 'several run directories, one panel (rows of five) or curve each')
     .option('--curves', 'training curves (loss terms, test accuracy) from metrics.jsonl')
     .option('--animate', 'with --run: features.gif from the per-epoch frames in <run>/frames/')
     .option('--checkpoint <which>', 'features from checkpoint last | best', 'last')

@@ -105,8 +105,11 @@ function panelSpec(p: ScatterPanel, subtitleLines: number): Record<string, unkno
   };
 }
 
-/** One panel (its own title only), or several side by side, each on its own scale, with one
- *  class legend and the figure title above. */
+/** Panels per row of a figure; more panels wrap to further rows (an ablation grid of 22 runs). */
+export const MAX_COLUMNS = 5;
+
+/** One panel (its own title only), or several side by side (rows of at most MAX_COLUMNS), each on
+ *  its own scale, with one class legend and the figure title above. */
 export function featureFigureSpec(panels: ScatterPanel[], title?: string): TopLevelSpec {
   if (panels.length === 0) throw new Error('featureFigureSpec: no panels');
   const top = title
@@ -118,7 +121,8 @@ export function featureFigureSpec(panels: ScatterPanel[], title?: string): TopLe
   }
   return asSpec({
     ...top,
-    hconcat: panels.map((p) => panelSpec(p, lines)),
+    concat: panels.map((p) => panelSpec(p, lines)),
+    columns: Math.min(panels.length, MAX_COLUMNS),
     spacing: 40,
     resolve: { scale: { x: 'independent', y: 'independent', color: 'shared' } },
   });

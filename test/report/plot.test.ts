@@ -124,3 +124,11 @@ test('several runs go side by side with one legend', async () => {
   }
   assert.equal(svg.split('>one</text>').length - 1, 1, 'one shared legend');
 });
+
+test('more than five runs wrap into rows of five', async () => {
+  const panels = (n: number) => Array.from({ length: n }, (_, i) => ({ ...blobs(30, 2), label: `run ${i}` }));
+  const [w3, h3] = pngSize((await featureFigure(panels(3), 'grid')).png);
+  const [w7, h7] = pngSize((await featureFigure(panels(7), 'grid')).png);
+  assert.ok(w7 < w3 * 2, `five columns, not seven: ${w7} against ${w3} for three`);
+  assert.ok(h7 > h3 * 1.7, `a second row: height ${h7} against ${h3}`);
+});
