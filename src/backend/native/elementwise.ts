@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeConvolutions, requireNative } from './onednn.js';
 import { f32s, output, runStock, type Info, type KernelArgs } from '../wasm/heap.js';
+import { isTwoByTwoPool } from '../wasm/pool-gradients.js';
 
 function relu(args: KernelArgs): Info {
   const addon = nativeConvolutions();
@@ -41,21 +42,11 @@ function maxPool(args: KernelArgs): Info {
     attrs.pad as 'same' | 'valid' | number,
     attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
   );
-  const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo, inHeight, inWidth, outHeight, outWidth } =
-    info;
-  const twoByTwo =
-    filterHeight === 2 &&
-    filterWidth === 2 &&
-    strideHeight === 2 &&
-    strideWidth === 2 &&
-    padInfo.top === 0 &&
-    padInfo.left === 0 &&
-    inHeight >= 2 * outHeight &&
-    inWidth >= 2 * outWidth;
-  if (!twoByTwo) return runStock('MaxPool', args);
+  if (!isTwoByTwoPool(info)) return runStock('MaxPool', args);
   const y = output(args.backend, info.outShape);
   const [xs, ys] = f32s(args.backend, x, y);
-  addon.maxPool2x2(Int32Array.from([info.batchSize, inHeight, inWidth, outHeight, outWidth, info.inChannels]), xs, ys);
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, inChannels } = info;
+  addon.maxPool2x2(Int32Array.from([batchSize, inHeight, inWidth, outHeight, outWidth, inChannels]), xs, ys);
   return y;
 }
 

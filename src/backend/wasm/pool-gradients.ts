@@ -58,6 +58,22 @@ function maxPool2x2Grad(
   }
 }
 
+/** 2x2 windows, stride 2, no padding: the disjoint windows of LeNets' and LeNets++'s pools. */
+export function isTwoByTwoPool(info: tf.backend_util.Conv2DInfo): boolean {
+  const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo, inHeight, inWidth, outHeight, outWidth } =
+    info;
+  return (
+    filterHeight === 2 &&
+    filterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    inHeight >= 2 * outHeight &&
+    inWidth >= 2 * outWidth
+  );
+}
+
 /**
  * MaxPool backprop with the cpu backend's semantics (tfjs-backend-cpu maxPoolPositions): each
  * window sends its gradient to the FIRST maximum in row-major order (strict >), so tied windows
@@ -79,15 +95,7 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const [xs, dys, dxs] = f32s(backend, input, dy, dx);
   const { batchSize, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, inChannels: C } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, padInfo } = info;
-  const twoByTwo =
-    fh === 2 &&
-    fw === 2 &&
-    sh === 2 &&
-    sw === 2 &&
-    padInfo.top === 0 &&
-    padInfo.left === 0 &&
-    H >= 2 * Ho &&
-    W >= 2 * Wo;
+  const twoByTwo = isTwoByTwoPool(info);
   // The addon (backend wasm+onednn) runs the loops below compiled, on every core.
   const addon = nativeConvolutions();
   if (addon !== null) {
