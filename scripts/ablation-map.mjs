@@ -27,11 +27,21 @@ const lines = (file) =>
         .map((l) => JSON.parse(l))
     : [];
 
-/** The loss as the sweep set it: name and the settings given, in a fixed order. */
-function setting(loss) {
+/**
+ * The loss as the sweep set it: name and the settings given, in a fixed order; with the run's
+ * resolved config, only the settings that loss has (the sweep's base λ and α are no softmax setting).
+ */
+function setting(loss, resolved) {
   const keys = ['lambda', 'centerUpdate', 'delta', 'reduction', 'warmup', 'normPenalty', 'alpha'];
-  const given = keys.filter((k) => loss[k] !== undefined).map((k) => `${k}=${loss[k]}`);
+  const has = (k) => resolved === null || resolved.loss?.[k] !== undefined;
+  const given = keys.filter((k) => loss[k] !== undefined && has(k)).map((k) => `${k}=${loss[k]}`);
   return `${loss.name}${given.length ? ` [${given.join(', ')}]` : ''}`;
+}
+
+/** The run's config.resolved.yaml, or null where the run has none yet. */
+function resolvedConfig(dir) {
+  const file = path.join(dir, 'config.resolved.yaml');
+  return fs.existsSync(file) ? YAML.parse(fs.readFileSync(file, 'utf8')) : null;
 }
 
 const rows = [];
@@ -59,7 +69,7 @@ for (const id of fs.readdirSync(runsDir).sort()) {
   const raw = summary?.featureMetrics?.raw;
   rows.push({
     id,
-    setting: setting(job.loss),
+    setting: setting(job.loss, resolvedConfig(dir)),
     state: summary ? 'complete' : nan ? `diverged at iteration ${nan.iteration} (${nan.what})` : 'not finished',
     validation: summary?.validationAccuracy ?? null,
     test: summary?.testAccuracy ?? null,

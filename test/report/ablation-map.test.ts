@@ -46,8 +46,9 @@ test('ablation map: complete, diverged and unfinished runs, ranked by validation
   run(
     runs,
     'b',
-    { name: 'softmax' },
+    { name: 'softmax', lambda: 1, alpha: 0.25 }, // the sweep's base settings, which softmax does not have
     {
+      'config.resolved.yaml': 'loss:\n  name: softmax\n',
       'summary.json': summary(98.9),
       'metrics.jsonl': [step(80, 8, 0), step(2980, 70, 0)].join('\n'),
     },
