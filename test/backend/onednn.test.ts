@@ -299,7 +299,9 @@ test(
             `${label}, CTC_FAST_PATHS=${fast}`,
           );
           const built = addon!.info().winogradPlans - before;
-          assert.equal(built, fast === '1' ? plans : 0, `${label}, CTC_FAST_PATHS=${fast}: Winograd primitives built`);
+          // oneDNN 2.6's f32 Winograd kernel needs AVX-512; elsewhere every call takes the direct one.
+          const expected = fast === '1' && addon!.info().isa.startsWith('avx512') ? plans : 0;
+          assert.equal(built, expected, `${label}, CTC_FAST_PATHS=${fast}: Winograd primitives built`);
         }
       }
     } finally {
