@@ -108,13 +108,18 @@ bool winogradFits(const Geometry& g) {
          g.c % 16 == 0 && g.o % 16 == 0 && g.c >= 64 && g.o >= 64;
 }
 
+// The activation layout for an algorithm: activationDesc's for the direct kernels; Winograd's
+// kernels choose their blocked one.
+memory::desc algorithmLayout(const Geometry& g, const memory::dims& dims, dnnl::algorithm algo) {
+  return algo == dnnl::algorithm::convolution_winograd ? anyDesc(dims) : activationDesc(g, dims);
+}
+
 dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, bool bias, bool relu, dnnl::algorithm algo) {
   memory::dims strides = {g.sh, g.sw};
   memory::dims dilates = {g.dh - 1, g.dw - 1};
   memory::dims padL = {g.pt, g.pl};
   memory::dims padR = {g.pb, g.pr};
-  const bool winograd = algo == dnnl::algorithm::convolution_winograd;
-  auto layout = [&](const memory::dims& dims) { return winograd ? anyDesc(dims) : activationDesc(g, dims); };
+  auto layout = [&](const memory::dims& dims) { return algorithmLayout(g, dims, algo); };
   auto prop = dnnl::prop_kind::forward_training;
   dnnl::primitive_attr attr;
   if (relu) {
@@ -141,8 +146,7 @@ std::unique_ptr<Plan> makePlan(Op op, const Geometry& g, bool bias, bool relu, d
   memory::dims dilates = {g.dh - 1, g.dw - 1};
   memory::dims padL = {g.pt, g.pl};
   memory::dims padR = {g.pb, g.pr};
-  const bool winograd = algo == dnnl::algorithm::convolution_winograd;
-  auto layout = [&](const memory::dims& dims) { return winograd ? anyDesc(dims) : activationDesc(g, dims); };
+  auto layout = [&](const memory::dims& dims) { return algorithmLayout(g, dims, algo); };
   auto plan = std::make_unique<Plan>();
   auto fwd = forwardPd(g, bias && op == Op::Forward, relu && op == Op::Forward, algo);
   if (op == Op::Forward) {
@@ -192,7 +196,8 @@ std::unordered_map<std::string, std::unique_ptr<Plan>>& plans() {
 
 // The plan for one call, built on first use. winograd asks for Winograd where it fits
 // (winogradFits); where oneDNN has no Winograd kernel for it (another ISA) the direct one is used.
-Plan& planFor(Op op, const Geometry& g, bool bias, bool relu, bool winograd) {
+Plan& planFor(Op op, const Geometry& g, bool bias, bool relu, bool winogradAsked) {
+  const bool winograd = winogradAsked && winogradFits(g);  // one plan for a shape it does not fit, asked or not
   std::string key(reinterpret_cast<const char*>(&g), sizeof(Geometry));
   key.push_back(static_cast<char>(op));
   key.push_back(bias ? 'b' : '-');
@@ -202,7 +207,7 @@ Plan& planFor(Op op, const Geometry& g, bool bias, bool relu, bool winograd) {
   auto found = cache.find(key);
   if (found != cache.end()) return *found->second;
   std::unique_ptr<Plan> plan;
-  if (winograd && winogradFits(g)) {
+  if (winograd) {
     try {
       plan = makePlan(op, g, bias, relu, dnnl::algorithm::convolution_winograd);
       winogradPlans++;
