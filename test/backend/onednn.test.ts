@@ -9,8 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { loadOneDnn, useNativeConvolutions } from '../../src/backend/native/onednn.js';
 import { subsamplePadChannels } from '../../src/backend/wasm/shortcut.js';
-import { Sgd } from '../../src/train/optimizer.js';
-import { relativeError, values } from './values.js';
+import { relativeError, sgdThreeSteps, values } from './values.js';
 
 const { addon, reason } = loadOneDnn();
 const skip = addon === null ? `native accelerator absent: ${reason ?? 'unknown'}` : false;
@@ -240,24 +239,7 @@ test(
       const results: Float32Array[][] = [];
       for (const backend of ['cpu', 'wasm+onednn'] as const) {
         await initBackend(backend);
-        const kernel = tf.tidy(() =>
-          tf.variable(tf.tensor(values(36_000, 3), [300, 120]), true, `sgd${momentum}${backend}/dense/kernel`),
-        );
-        const bias = tf.tidy(() => tf.variable(tf.tensor(values(15, 4)), true, `sgd${momentum}${backend}/dense/bias`));
-        const sgd = new Sgd([kernel, bias], { momentum, weightDecay: 5e-4 });
-        for (let step = 0; step < 3; step++) {
-          const grads = {
-            [kernel.name]: tf.tensor(values(36_000, 10 + step), [300, 120]),
-            [bias.name]: tf.tensor(values(15, 20 + step)),
-          };
-          sgd.apply(grads, 0.1 / (step + 1));
-          tf.dispose(Object.values(grads));
-        }
-        results.push(
-          await Promise.all([kernel, bias, ...sgd.getState()].map((t) => t.data() as Promise<Float32Array>)),
-        );
-        sgd.dispose();
-        tf.dispose([kernel, bias]);
+        results.push(await sgdThreeSteps(momentum, [300, 120], `sgd${momentum}${backend}`));
       }
       results[0].forEach((expected, i) =>
         assert.deepEqual(Array.from(results[1][i]), Array.from(expected), `momentum ${momentum}, tensor ${i}`),

@@ -8,8 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmGradients } from '../../src/backend/wasm/gradients.js';
 import { subsamplePadChannels } from '../../src/backend/wasm/shortcut.js';
-import { Sgd } from '../../src/train/optimizer.js';
-import { values } from './values.js';
+import { sgdThreeSteps, values } from './values.js';
 
 installWasmGradients();
 
@@ -37,22 +36,7 @@ test('SGD with momentum and weight decay: the fused wasm update equals the op ch
       const counter = backend === 'wasm' ? countRuns('CtcSgdMomentum') : null;
       const before = tf.memory().numTensors;
       // A kernel (decayed) and a bias (not), as tf.layers names them.
-      const kernel = tf.tidy(() =>
-        tf.variable(tf.tensor(values(300, 3), [20, 15]), true, `m${momentum}${backend}/dense/kernel`),
-      );
-      const bias = tf.tidy(() => tf.variable(tf.tensor(values(15, 4)), true, `m${momentum}${backend}/dense/bias`));
-      const sgd = new Sgd([kernel, bias], { momentum, weightDecay: 5e-4 });
-      for (let step = 0; step < 3; step++) {
-        const grads = {
-          [kernel.name]: tf.tensor(values(300, 10 + step), [20, 15]),
-          [bias.name]: tf.tensor(values(15, 20 + step)),
-        };
-        sgd.apply(grads, 0.1 / (step + 1));
-        tf.dispose(Object.values(grads));
-      }
-      results.push(await Promise.all([kernel, bias, ...sgd.getState()].map((t) => t.data() as Promise<Float32Array>)));
-      sgd.dispose();
-      tf.dispose([kernel, bias]);
+      results.push(await sgdThreeSteps(momentum, [20, 15], `m${momentum}${backend}`));
       assert.equal(tf.memory().numTensors, before, `leak on ${backend}`);
       fusedRuns = counter?.runs() ?? fusedRuns;
       counter?.restore();
