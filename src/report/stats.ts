@@ -1,5 +1,6 @@
 // Statistics for accuracy tables: mean, sample standard deviation, a 95% confidence interval for
-// the mean (Student's t), and a paired t-test of one loss against softmax on the same seeds.
+// the mean (Student's t), and a paired t-test of one loss against softmax (or center loss) on the
+// same seeds.
 // t distributions come from stdlib (well-kept numerical code), not from a hand-written series.
 
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
@@ -52,7 +53,7 @@ export function verdict(test: PairedTest, alpha = 0.05): Verdict {
   return test.meanDiff > 0 ? 'better' : 'worse';
 }
 
-/** A row against its softmax row: the mean difference on the seeds both have, the paired test and its verdict. */
+/** A row against a reference row (softmax, or center loss): the mean difference on the seeds both have, the paired test and its verdict. */
 export interface VsSoftmax {
   n: number;
   meanDiff: number;
@@ -67,15 +68,37 @@ interface SeededRow {
   vsSoftmax: VsSoftmax | null;
 }
 
+/** row against base on the seeds both have. */
+function pairOnSharedSeeds(row: SeededRow, base: SeededRow): VsSoftmax {
+  const seeds = row.seeds.filter((s) => base.seeds.includes(s));
+  const pick = (r: SeededRow) => seeds.map((s) => r.accuracies[r.seeds.indexOf(s)]);
+  const t = pairedTTest(pick(row), pick(base));
+  return { n: t.n, meanDiff: t.meanDiff, p: t.p, verdict: verdict(t) };
+}
+
 /** Sets vsSoftmax on each non-softmax row that has a softmax row in the same cell (sameCell). */
 export function pairWithSoftmax<R extends SeededRow>(rows: R[], sameCell: (a: R, b: R) => boolean): void {
   for (const row of rows) {
     if (row.loss === 'softmax') continue;
     const base = rows.find((r) => r.loss === 'softmax' && sameCell(r, row));
-    if (!base) continue;
-    const seeds = row.seeds.filter((s) => base.seeds.includes(s));
-    const pick = (r: R) => seeds.map((s) => r.accuracies[r.seeds.indexOf(s)]);
-    const t = pairedTTest(pick(row), pick(base));
-    row.vsSoftmax = { n: t.n, meanDiff: t.meanDiff, p: t.p, verdict: verdict(t) };
+    if (base) row.vsSoftmax = pairOnSharedSeeds(row, base);
+  }
+}
+
+/** The loss name of a row label: `center` for `center [lambda=0.03]`. */
+const lossName = (label: string) => label.split(' ')[0];
+
+/**
+ * Sets vsCenter on each row that is neither softmax nor center loss, where its cell (sameCell)
+ * has exactly one center-loss row: with several (other lambdas) the reference would be a choice.
+ */
+export function pairWithCenter<R extends SeededRow & { vsCenter: VsSoftmax | null }>(
+  rows: R[],
+  sameCell: (a: R, b: R) => boolean,
+): void {
+  for (const row of rows) {
+    if (['softmax', 'center'].includes(lossName(row.loss))) continue;
+    const bases = rows.filter((r) => lossName(r.loss) === 'center' && sameCell(r, row));
+    if (bases.length === 1) row.vsCenter = pairOnSharedSeeds(row, bases[0]);
   }
 }

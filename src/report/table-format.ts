@@ -1,5 +1,6 @@
-// The accuracy tables as Markdown (the main table, then the validation ranking, the feature
-// table and the verification rows where the runs have them) and as CSV.
+// The accuracy tables as Markdown (the main table, then the rows against center loss, the
+// validation ranking, the feature table and the verification rows where the runs have them) and
+// as CSV.
 
 import { SCORE_KEYS, type AccuracyRow, type AccuracyTable } from './tables.js';
 import { verificationTableMarkdown } from './verification-table.js';
@@ -62,6 +63,37 @@ export function featureTableMarkdown(rows: AccuracyRow[]): string[] {
 }
 
 const f2 = (v: number) => v.toFixed(2);
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${f2(v)}`;
+
+/** Rows paired against their cell's center-loss row (the auxiliary losses beyond center loss). */
+export function centerTableMarkdown(rows: AccuracyRow[]): string[] {
+  const paired = rows.filter((r) => r.vsCenter);
+  if (paired.length === 0) return [];
+  const center = (r: AccuracyRow) =>
+    rows.find(
+      (c) =>
+        c.loss.split(' ')[0] === 'center' &&
+        c.dataset === r.dataset &&
+        c.network === r.network &&
+        c.budget === r.budget,
+    );
+  return [
+    '',
+    '## Against center loss (test accuracy, %)',
+    '',
+    "Each row minus its cell's center-loss row on the seeds both have, two-sided paired t-test.",
+    '',
+    '| dataset | network | loss | budget | center-loss row | vs center | n | p | verdict |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...paired.map((r) => {
+      const vs = r.vsCenter as NonNullable<AccuracyRow['vsCenter']>;
+      return (
+        `| ${r.dataset} | ${r.network} | ${r.loss} | ${r.budget} | ${center(r)?.loss ?? '—'} | ${signed(vs.meanDiff)} | ${vs.n} | ` +
+        `${vs.p === null ? '—' : vs.p.toFixed(3)} | ${vs.verdict} |`
+      );
+    }),
+  ];
+}
 
 export function toMarkdown(table: AccuracyTable): string {
   const lines = [
@@ -75,7 +107,6 @@ export function toMarkdown(table: AccuracyTable): string {
     '| dataset | network | loss | budget | paper | ours | n | 95% CI | paper in CI | Δ to paper | vs softmax | p | verdict | data | backend |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const signed = (v: number) => `${v >= 0 ? '+' : ''}${f2(v)}`;
   for (const r of table.rows) {
     const ours = r.std === null ? f2(r.mean) : `${f2(r.mean)} ± ${f2(r.std)}`;
     const ci = r.ci95 === null ? '—' : `${f2(r.mean - r.ci95)} – ${f2(r.mean + r.ci95)}`;
@@ -87,6 +118,7 @@ export function toMarkdown(table: AccuracyTable): string {
         `${vs && vs.p !== null ? vs.p.toFixed(3) : '—'} | ${vs ? vs.verdict : '—'} | ${r.copies.join(', ')} | ${r.backends.join(', ')} |`,
     );
   }
+  lines.push(...centerTableMarkdown(table.rows));
   lines.push(...validationTableMarkdown(table.rows));
   lines.push(...featureTableMarkdown(table.rows));
   lines.push(...verificationTableMarkdown(table.verification ?? []));
@@ -95,7 +127,7 @@ export function toMarkdown(table: AccuracyTable): string {
 
 export function toCsv(table: AccuracyTable): string {
   const header =
-    'dataset,network,loss,budget,paper,mean,std,n,ci95,paper_in_ci,min,max,delta_to_paper,vs_softmax,p,verdict,epochs,iterations,train_images,data,backends,seeds,validation_mean,center_lag';
+    'dataset,network,loss,budget,paper,mean,std,n,ci95,paper_in_ci,min,max,delta_to_paper,vs_softmax,p,verdict,epochs,iterations,train_images,data,backends,seeds,validation_mean,center_lag,vs_center,vs_center_p,vs_center_verdict';
   const rows = table.rows.map((r) =>
     [
       r.dataset,
@@ -122,6 +154,9 @@ export function toCsv(table: AccuracyTable): string {
       r.seeds.join(' '),
       r.validation?.mean ?? '',
       r.centerLag ?? '',
+      r.vsCenter?.meanDiff ?? '',
+      r.vsCenter?.p ?? '',
+      r.vsCenter?.verdict ?? '',
     ].join(','),
   );
   return `${[header, ...rows].join('\n')}\n`;

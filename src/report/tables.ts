@@ -1,12 +1,13 @@
 // Accuracy tables from run summaries: one row per (dataset, network, loss, budget), ours as
 // mean ± std with a 95% interval over seeds beside the paper's figure, and each auxiliary loss
-// against softmax on the same seeds (paired t-test). Pure functions: write-tables.ts does the
-// I/O and table-format.ts writes them as Markdown and CSV.
+// against softmax on the same seeds (paired t-test), and against center loss where a cell has
+// one center-loss row. Pure functions: write-tables.ts does the I/O and table-format.ts writes
+// them as Markdown and CSV.
 
 import { lossLabel } from '../losses/index.js';
 import { paperFigure } from './paper.js';
 import { verificationRows, type VerificationRecord, type VerificationRow } from './verification-table.js';
-import { ci95HalfWidth, mean, pairWithSoftmax, std, type VsSoftmax } from './stats.js';
+import { ci95HalfWidth, mean, pairWithCenter, pairWithSoftmax, std, type VsSoftmax } from './stats.js';
 
 /** The fields of a run's summary.json that the tables read. */
 export interface RunRecord {
@@ -53,6 +54,8 @@ export interface AccuracyRow {
   paperInCi: boolean | null;
   /** This loss minus softmax on the seeds both have (null for softmax itself or without a softmax row). */
   vsSoftmax: VsSoftmax | null;
+  /** This loss minus the cell's one center-loss row on the seeds both have (null for softmax, center loss, or without exactly one center row). */
+  vsCenter: VsSoftmax | null;
   /** Identifies the training budget, part of the row key: `<iterations> it x <batch> on <train images>`. */
   budget: string;
   copies: string[];
@@ -155,6 +158,7 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       ci95: half ?? null,
       paperInCi: paperInside(paper, m, half),
       vsSoftmax: null,
+      vsCenter: null,
       budget: budgetOf(group[0]),
       copies: uniq(group.map((r) => r.dataset.copy ?? (r.dataset.name.startsWith('cifar') ? 'unknown' : 'official'))),
       seeds: group.map((r) => r.seed),
@@ -168,7 +172,10 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       backends: uniq(group.map((r) => backendLabel(r.backend))),
     };
   });
-  pairWithSoftmax(rows, (a, b) => a.dataset === b.dataset && a.network === b.network && a.budget === b.budget);
+  const sameCell = (a: AccuracyRow, b: AccuracyRow) =>
+    a.dataset === b.dataset && a.network === b.network && a.budget === b.budget;
+  pairWithSoftmax(rows, sameCell);
+  pairWithCenter(rows, sameCell);
   return rows.sort(byRowOrder);
 }
 

@@ -92,6 +92,40 @@ test('paired comparison with softmax uses the seeds both rows have, and budgets 
   assert.equal(center.vsSoftmax?.verdict, 'better');
 });
 
+test("rows beyond center loss pair with their cell's one center-loss row; with two center rows, none", () => {
+  const ctc = (seed: number, acc: number, lambda = 1) => ({
+    ...run('contrastive-center', seed, acc),
+    loss: { name: 'contrastive-center', lambda },
+  });
+  const centerAt = (seed: number, acc: number, lambda: number) => ({
+    ...run('center', seed, acc),
+    loss: { name: 'center', lambda },
+  });
+  const base = [run('softmax', 1, 98.0), run('softmax', 2, 98.0), centerAt(1, 99.0, 0.03), centerAt(2, 99.2, 0.03)];
+  const rows = accuracyRows([...base, ctc(1, 98.8, 10), ctc(2, 98.9, 10), ctc(3, 99.9, 10)]);
+  const row = rows.find((r) => r.loss.startsWith('contrastive-center')) as (typeof rows)[number];
+  // seeds 1 and 2 only: diffs -0.2, -0.3
+  assert.equal(row.vsCenter?.n, 2);
+  assert.ok(Math.abs((row.vsCenter?.meanDiff as number) + 0.25) < 1e-9);
+  assert.ok(row.vsCenter?.p !== null && (row.vsCenter?.p as number) > 0.05);
+  assert.equal(rows.find((r) => r.loss === 'softmax')?.vsCenter, null);
+  assert.equal(rows.find((r) => r.loss.startsWith('center'))?.vsCenter, null);
+  const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows });
+  assert.match(md, /## Against center loss/);
+  assert.match(
+    md,
+    /\| contrastive-center \[lambda=10\] \| 468 it x 128 on 60000 \| center \[lambda=0\.03\] \| -0\.25 \| 2 \|/,
+  );
+  assert.match(
+    toCsv({ generatedAt: 'now', commit: 'abc', rows }).split('\n')[0],
+    /,vs_center,vs_center_p,vs_center_verdict$/,
+  );
+
+  const ambiguous = accuracyRows([...base, centerAt(1, 98.5, 0.1), ctc(1, 98.8, 10)]);
+  assert.equal(ambiguous.find((r) => r.loss.startsWith('contrastive-center'))?.vsCenter, null);
+  assert.doesNotMatch(toMarkdown({ generatedAt: 'now', commit: 'abc', rows: ambiguous }), /## Against center loss/);
+});
+
 test('loss settings that differ from the defaults label the row and keep it apart', () => {
   const sum = {
     ...run('contrastive-center', 1, 95),
