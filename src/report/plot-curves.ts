@@ -101,7 +101,15 @@ export function curvesSpec(runs: CurveRun[]): TopLevelSpec {
   const { loss, accuracy } = curveRows(runs);
   // One run: colour tells the loss terms apart; several: colour is the run, dashes the term.
   const several = runs.length > 1;
-  const color = { field: several ? 'run' : 'term', type: 'nominal', title: several ? 'run' : 'loss term', sort: null };
+  // Run labels name the loss and its settings (and the folder where two share them): room for them in full.
+  const legend = { labelLimit: 400 };
+  const color = {
+    field: several ? 'run' : 'term',
+    type: 'nominal',
+    title: several ? 'run' : 'loss term',
+    sort: null,
+    legend,
+  };
   const x = { field: 'iteration', type: 'quantitative', title: 'iteration' };
   return asSpec({
     title: { text: several ? 'Training curves' : `Training curves: ${runs[0].label}`, fontSize: 15 },
@@ -129,7 +137,7 @@ export function curvesSpec(runs: CurveRun[]): TopLevelSpec {
         encoding: {
           x,
           y: { field: 'testAccuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
-          color: { ...color, field: 'run', title: 'run', legend: several ? {} : null },
+          color: { ...color, field: 'run', title: 'run', legend: several ? legend : null },
         },
       },
     ],

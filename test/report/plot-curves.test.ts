@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUserError } from '../../src/errors.js';
-import { curveRows, parseMetricsLog, trainingCurves } from '../../src/report/plot-curves.js';
+import { curveRows, curvesSpec, parseMetricsLog, trainingCurves } from '../../src/report/plot-curves.js';
 
 const LOG = [
   { type: 'step', iteration: 20, lr: 0.01, loss: 2.5, softmax: 2.0, aux: 0.5, imagesPerSecond: 100 },
@@ -62,4 +62,17 @@ test('renders one run, and several, with their titles', async () => {
     { label: 'softmax', log },
   ]);
   assert.ok(two.svg.includes('>softmax</text>') && two.svg.includes('>center</text>'));
+});
+
+test('several runs: the legend has room for a loss label with its settings and folder', () => {
+  const label = 'contrastive-center [lambda=10, centerUpdate=sgd, alpha=128] (seed-3)';
+  const log = parseMetricsLog(LOG, 'metrics.jsonl');
+  const spec = JSON.stringify(
+    curvesSpec([
+      { label, log },
+      { label: 'softmax', log },
+    ]),
+  );
+  const limits = [...spec.matchAll(/"labelLimit":(\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(limits.length > 0 && limits.every((l) => l >= 7 * label.length), `label limits ${limits}`);
 });
