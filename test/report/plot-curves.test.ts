@@ -74,5 +74,6 @@ test('several runs: the legend has room for a loss label with its settings and f
     ]),
   );
   const limits = [...spec.matchAll(/"labelLimit":(\d+)/g)].map((m) => Number(m[1]));
-  assert.ok(limits.length > 0 && limits.every((l) => l >= 7 * label.length), `label limits ${limits}`);
+  // ~6.5 px a character at the legend's font size (Vega's default limit, 160 px, cut it)
+  assert.ok(limits.length > 0 && limits.every((l) => l >= 6.5 * label.length), `label limits ${limits}`);
 });
