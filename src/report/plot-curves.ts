@@ -1,6 +1,8 @@
 // Training curves from one or several runs' metrics.jsonl: the loss terms (total, softmax,
-// auxiliary) against the iteration, and the test accuracy at each epoch end. Parsing and the
-// spec are pure; readMetricsLog is the only I/O.
+// auxiliary) against the iteration, and the test accuracy at each epoch end; where the step lines
+// carry them (src/train/diagnose.ts), a second row with the features' mean norm and the ratio of
+// the auxiliary term's feature gradient to softmax's. Parsing and the spec are pure;
+// readMetricsLog is the only I/O.
 
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
@@ -13,6 +15,10 @@ export interface StepLine {
   loss: number;
   softmax: number;
   aux: number | null;
+  /** Mean feature norm of the step's batch (step lines of runs from ctc train since issue 30). */
+  featureNorm?: number | null;
+  /** ||lambda dL_aux/dX|| / ||dL_softmax/dX|| (runs with an auxiliary term). */
+  auxGradRatio?: number | null;
 }
 
 export interface EpochLine extends StepLine {
@@ -56,7 +62,8 @@ export function parseMetricsLog(text: string, file: string): MetricsLog {
       return; // other record types are not curves
     }
     const base = { iteration, loss, softmax, aux: num('aux') };
-    if (rec.type === 'step') log.steps.push(base);
+    if (rec.type === 'step')
+      log.steps.push({ ...base, featureNorm: num('featureNorm'), auxGradRatio: num('auxGradRatio') });
     else if (rec.type === 'epoch')
       log.epochs.push({ ...base, epoch: num('epoch') ?? log.epochs.length + 1, testAccuracy: num('testAccuracy') });
   });
@@ -72,10 +79,17 @@ export function readMetricsLog(file: string): MetricsLog {
   return log;
 }
 
-/** Long-format rows for Vega-Lite. Loss terms come from the step lines (finer), else from epochs. */
-export function curveRows(runs: CurveRun[]): { loss: Record<string, unknown>[]; accuracy: Record<string, unknown>[] } {
-  const loss: Record<string, unknown>[] = [];
-  const accuracy: Record<string, unknown>[] = [];
+type Rows = Record<string, unknown>[];
+
+/**
+ * Long-format rows for Vega-Lite. Loss terms come from the step lines (finer), else from epochs;
+ * the feature norm and gradient ratio from the step lines that have them.
+ */
+export function curveRows(runs: CurveRun[]): { loss: Rows; accuracy: Rows; featureNorm: Rows; gradRatio: Rows } {
+  const loss: Rows = [];
+  const accuracy: Rows = [];
+  const featureNorm: Rows = [];
+  const gradRatio: Rows = [];
   for (const { label, log } of runs) {
     const lines = log.steps.length > 0 ? log.steps : log.epochs;
     // A term of zero or less cannot go on the log axis; softmax runs log aux as 0 or null.
@@ -92,13 +106,20 @@ export function curveRows(runs: CurveRun[]): { loss: Record<string, unknown>[]; 
     for (const e of log.epochs)
       if (e.testAccuracy !== null)
         accuracy.push({ run: label, epoch: e.epoch, iteration: e.iteration, testAccuracy: e.testAccuracy });
+    for (const l of log.steps) {
+      // Both go on log axes: a zero (no gradient yet) or a missing value is left out.
+      if (l.featureNorm != null && l.featureNorm > 0)
+        featureNorm.push({ run: label, iteration: l.iteration, value: l.featureNorm });
+      if (l.auxGradRatio != null && l.auxGradRatio > 0)
+        gradRatio.push({ run: label, iteration: l.iteration, value: l.auxGradRatio });
+    }
   }
-  return { loss, accuracy };
+  return { loss, accuracy, featureNorm, gradRatio };
 }
 
 export function curvesSpec(runs: CurveRun[]): TopLevelSpec {
   if (runs.length === 0) throw new Error('curvesSpec: no runs');
-  const { loss, accuracy } = curveRows(runs);
+  const { loss, accuracy, featureNorm, gradRatio } = curveRows(runs);
   // One run: colour tells the loss terms apart; several: colour is the run, dashes the term.
   const several = runs.length > 1;
   // Run labels name the loss and its settings (and the folder where two share them): room for them in full.
@@ -111,8 +132,11 @@ export function curvesSpec(runs: CurveRun[]): TopLevelSpec {
     legend,
   };
   const x = { field: 'iteration', type: 'quantitative', title: 'iteration' };
-  return asSpec({
-    title: { text: several ? 'Training curves' : `Training curves: ${runs[0].label}`, fontSize: 15 },
+  const title = { text: several ? 'Training curves' : `Training curves: ${runs[0].label}`, fontSize: 15 };
+  const byRun = { ...color, field: 'run', title: 'run', legend: several ? legend : null };
+  // A shared iteration axis lines each epoch's accuracy up with the losses beside it.
+  const resolve = { scale: { x: 'shared', color: several ? 'shared' : 'independent' } };
+  const curves = {
     hconcat: [
       {
         title: 'loss terms (training batches, log scale)',
@@ -137,14 +161,36 @@ export function curvesSpec(runs: CurveRun[]): TopLevelSpec {
         encoding: {
           x,
           y: { field: 'testAccuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
-          color: { ...color, field: 'run', title: 'run', legend: several ? legend : null },
+          color: byRun,
         },
       },
     ],
     spacing: 40,
-    // A shared iteration axis lines each epoch's accuracy up with the losses above it.
-    resolve: { scale: { x: 'shared', color: several ? 'shared' : 'independent' } },
-  });
+    resolve,
+  };
+  const diagnostics = [
+    { rows: featureNorm, title: 'mean feature norm ||x|| (training batches, log scale)', y: 'feature norm' },
+    {
+      rows: gradRatio,
+      title: "auxiliary term's feature gradient / softmax's (log scale)",
+      y: '||λ dL_aux/dX|| / ||dL_softmax/dX||',
+    },
+  ]
+    .filter((d) => d.rows.length > 0)
+    .map((d) => ({
+      title: d.title,
+      width: 420,
+      height: 240,
+      data: { values: d.rows },
+      mark: { type: 'line', strokeWidth: 1.5, clip: true },
+      encoding: {
+        x,
+        y: { field: 'value', type: 'quantitative', title: d.y, scale: { type: 'log' } },
+        color: byRun,
+      },
+    }));
+  if (diagnostics.length === 0) return asSpec({ title, ...curves });
+  return asSpec({ title, vconcat: [curves, { hconcat: diagnostics, spacing: 40, resolve }], spacing: 30, resolve });
 }
 
 export async function trainingCurves(runs: CurveRun[]): Promise<Rendered> {

@@ -77,3 +77,28 @@ test('several runs: the legend has room for a loss label with its settings and f
   // ~6.5 px a character at the legend's font size (Vega's default limit, 160 px, cut it)
   assert.ok(limits.length > 0 && limits.every((l) => l >= 6.5 * label.length), `label limits ${limits}`);
 });
+
+test('step lines with the feature diagnostics add a row: feature norm and gradient ratio, zeros left out', async () => {
+  const diagnosed = LOG.replace(
+    '"imagesPerSecond":100}',
+    '"imagesPerSecond":100,"featureNorm":3.5,"auxGradRatio":0.02}',
+  ).replace('"imagesPerSecond":100}', '"imagesPerSecond":100,"featureNorm":7,"auxGradRatio":0}');
+  const log = parseMetricsLog(diagnosed, 'm');
+  assert.deepEqual(
+    log.steps.map((s) => [s.featureNorm, s.auxGradRatio]),
+    [
+      [3.5, 0.02],
+      [7, 0],
+    ],
+  );
+  const rows = curveRows([{ label: 'ctc', log }]);
+  assert.deepEqual(rows.featureNorm, [
+    { run: 'ctc', iteration: 20, value: 3.5 },
+    { run: 'ctc', iteration: 40, value: 7 },
+  ]);
+  assert.deepEqual(rows.gradRatio, [{ run: 'ctc', iteration: 20, value: 0.02 }]);
+  const plain = curvesSpec([{ label: 'ctc', log: parseMetricsLog(LOG, 'm') }]) as object;
+  assert.ok('hconcat' in plain && !('vconcat' in plain));
+  const rendered = await trainingCurves([{ label: 'ctc', log }]);
+  assert.ok(rendered.svg.includes('mean feature norm') && rendered.svg.includes("auxiliary term's feature gradient"));
+});
