@@ -40,7 +40,10 @@ export function registerPlotCommand(program: Command): void {
     .description('plot test features (one run, or several side by side), training curves, or the training animation')
     .option('-r, --run <dir>', 'one run directory')
     .option('--runs <dirs...>', 'several run directories, one panel (rows of five) or curve each')
-    .option('--curves', 'training curves from metrics.jsonl: loss terms, test accuracy, and the feature norm and aux/softmax gradient ratio where logged')
+    .option(
+      '--curves',
+      'training curves from metrics.jsonl: loss terms, test accuracy, and the feature norm and aux/softmax gradient ratio where logged',
+    )
     .option('--animate', 'with --run: features.gif from the per-epoch frames in <run>/frames/')
     .option('--checkpoint <which>', 'features from checkpoint last | best', 'last')
     .option('-o, --out <file>', 'output .png or .svg (.gif with --animate); default: into the run directory')
