@@ -95,6 +95,34 @@ export function centerTableMarkdown(rows: AccuracyRow[]): string[] {
   ];
 }
 
+/** Hours and minutes from seconds: `2 h 05 min`, or `41 min`, or `50 s`. */
+export function formatWall(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+/** Every run of every row: seed, accuracy, wall time, machine, backend (threads), commit. */
+export function runsTableMarkdown(rows: AccuracyRow[]): string[] {
+  const runs = rows.flatMap((r) => (r.runs ?? []).map((run) => ({ r, run })));
+  if (runs.length === 0) return [];
+  return [
+    '',
+    '## Runs',
+    '',
+    "From each run's summary.json: the wall time of its training (a resumed run's sessions added up), the machine, the backend with its threads, the commit.",
+    '',
+    '| dataset | network | loss | budget | seed | test | wall time | machine | backend | commit |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...runs.map(
+      ({ r, run }) =>
+        `| ${r.dataset} | ${r.network} | ${r.loss} | ${r.budget} | ${run.seed} | ${f2(run.testAccuracy)} | ` +
+        `${run.wallSeconds === null ? '—' : formatWall(run.wallSeconds)} | ${run.machine ?? '—'} | ${run.backend} | ` +
+        `${run.commit === null ? '—' : run.commit.slice(0, 7)} |`,
+    ),
+  ];
+}
+
 export function toMarkdown(table: AccuracyTable): string {
   const lines = [
     '# Test accuracy (%): ours beside the paper',
@@ -122,6 +150,7 @@ export function toMarkdown(table: AccuracyTable): string {
   lines.push(...validationTableMarkdown(table.rows));
   lines.push(...featureTableMarkdown(table.rows));
   lines.push(...verificationTableMarkdown(table.verification ?? []));
+  lines.push(...runsTableMarkdown(table.rows));
   return `${lines.join('\n')}\n`;
 }
 

@@ -23,7 +23,15 @@ export interface RunRecord {
   epochs: number;
   iterations: number;
   batchSize?: number;
-  backend: { name: string; adapter?: { vendor: string; architecture: string; device: string; software: boolean } };
+  backend: {
+    name: string;
+    /** e.g. `wasm (SIMD, 1 thread); convolutions in oneDNN 2.6.3 (avx512_core_bf16, 2 threads)` */
+    detail?: string;
+    adapter?: { vendor: string; architecture: string; device: string; software: boolean };
+  };
+  wallSeconds?: number;
+  machine?: { cpu: string; cores: number; memoryGiB?: number };
+  commit?: string;
   /** `ctc verify`'s result beside the run, when there is one. */
   verification?: VerificationRecord;
   featureMetrics?: { raw: FeatureScores; normalized: FeatureScores };
@@ -35,6 +43,18 @@ export interface FeatureScores {
   fisherRatio: number;
   daviesBouldin: number;
   ncmAccuracy: number;
+}
+
+/** One run of a row, in seed order: what it measured and where and how long it ran. */
+export interface RunEntry {
+  seed: number;
+  testAccuracy: number;
+  wallSeconds: number | null;
+  /** `AMD EPYC, 2 cores` */
+  machine: string | null;
+  /** The backend's own description (threads included), else its name. */
+  backend: string;
+  commit: string | null;
 }
 
 export interface AccuracyRow {
@@ -71,6 +91,7 @@ export interface AccuracyRow {
   iterations: number[];
   trainSize: number[];
   backends: string[];
+  runs: RunEntry[];
 }
 
 export interface AccuracyTable {
@@ -170,6 +191,7 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
       iterations: uniq(group.map((r) => r.iterations)),
       trainSize: uniq(group.map((r) => r.dataset.trainSize)),
       backends: uniq(group.map((r) => backendLabel(r.backend))),
+      runs: group.map(runEntry),
     };
   });
   const sameCell = (a: AccuracyRow, b: AccuracyRow) =>
@@ -177,6 +199,17 @@ export function accuracyRows(runs: RunRecord[]): AccuracyRow[] {
   pairWithSoftmax(rows, sameCell);
   pairWithCenter(rows, sameCell);
   return rows.sort(byRowOrder);
+}
+
+function runEntry(r: RunRecord): RunEntry {
+  return {
+    seed: r.seed,
+    testAccuracy: r.testAccuracy,
+    wallSeconds: typeof r.wallSeconds === 'number' ? r.wallSeconds : null,
+    machine: r.machine ? `${r.machine.cpu}, ${r.machine.cores} cores` : null,
+    backend: r.backend.detail ?? backendLabel(r.backend),
+    commit: r.commit ?? null,
+  };
 }
 
 const lossRank = (l: string) => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toCsv, toMarkdown } from '../../src/report/table-format.js';
+import { formatWall, toCsv, toMarkdown } from '../../src/report/table-format.js';
 import { accuracyRows, findRegressions, type RunRecord } from '../../src/report/tables.js';
 
 const run = (loss: string, seed: number, acc: number): RunRecord => ({
@@ -225,4 +225,29 @@ test('the backend column names a webgpu run with its adapter', () => {
     'webgpu (mesa software llvmpipe, software)',
     'webgpu (nvidia ada NVIDIA L4)',
   ]);
+});
+
+test('each row lists its runs with wall time, machine, backend threads and commit; a Runs section shows them', () => {
+  const timed = (seed: number, acc: number, wallSeconds?: number): RunRecord => ({
+    ...run('softmax', seed, acc),
+    wallSeconds,
+    machine: { cpu: 'AMD EPYC', cores: 2 },
+    commit: '6688343aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    backend: { name: 'wasm+onednn', detail: 'wasm (SIMD, 1 thread); convolutions in oneDNN 2.6.3 (1 thread)' },
+  });
+  const [row] = accuracyRows([timed(2, 98.5), timed(1, 98.0, 18_300.4)]);
+  assert.deepEqual(
+    row.runs.map((r) => [r.seed, r.testAccuracy, r.wallSeconds, r.machine]),
+    [
+      [1, 98.0, 18_300.4, 'AMD EPYC, 2 cores'],
+      [2, 98.5, null, 'AMD EPYC, 2 cores'],
+    ],
+  );
+  const md = toMarkdown({ generatedAt: 'now', commit: 'abc', rows: [row] });
+  assert.match(
+    md,
+    /\| softmax \| 468 it x 128 on 60000 \| 1 \| 98\.00 \| 5 h 05 min \| AMD EPYC, 2 cores \| wasm \(SIMD, 1 thread\); convolutions in oneDNN 2\.6\.3 \(1 thread\) \| 6688343 \|/,
+  );
+  assert.match(md, /\| 2 \| 98\.50 \| — \|/);
+  assert.deepEqual([formatWall(50), formatWall(2460), formatWall(3600)], ['50 s', '41 min', '1 h 00 min']);
 });
