@@ -130,7 +130,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     );
   const notRun = plan.jobs.length - run.results.length;
   say(
-    `sweep ${spec.name}: ${complete} complete, ${failed.length} failed, ${count('interrupted') + notRun} not finished in ${Math.round(run.wallSeconds)} s` +
+    `sweep ${spec.name}: ${complete} complete, ${failed.length} failed, ${count('interrupted', 'skipped') + notRun} not finished in ${Math.round(run.wallSeconds)} s` +
       `${complete > 0 ? ` -> ${out}` : ''}`,
   );
   if (run.stoppedBy) return run.stoppedBy === 'SIGINT' ? 130 : 143;

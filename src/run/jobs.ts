@@ -1,6 +1,7 @@
 // The one job runner behind `ctc reproduce`, `ctc sweep run` and `ctc worker`: a job is one
 // `ctc train` in its run directory, skipped when complete and resumed when an earlier attempt
-// left a run there. A pool runs N jobs side by side on this machine; SIGINT/SIGTERM stop it
+// left a run there, and not started while another process holds its run. A pool runs N jobs side
+// by side on this machine; SIGINT/SIGTERM stop it
 // starting jobs and reach each running child once, which saves a checkpoint and stops.
 
 import type { ChildProcess } from 'node:child_process';
@@ -9,6 +10,7 @@ import YAML from 'yaml';
 import type { Config } from '../config/schema.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { failureLine, startChild, threadShareEnv } from '../util/ctc-child.js';
+import { lockHolder } from './lock.js';
 import { readAccuracy, runState } from './summary.js';
 
 export type JobOutcome =
@@ -82,6 +84,12 @@ export function startJob(
   return { child, outcome };
 }
 
+/** Why a job's run is not started here: another process (a second sweep, a worker, a ctc train) holds it. */
+function runningElsewhere(dir: string): string | undefined {
+  const pid = lockHolder(dir);
+  return pid === null ? undefined : `running in process ${pid} (another sweep, worker or ctc train); not started here`;
+}
+
 export interface PoolJob {
   dir: string;
   source: JobSource;
@@ -130,7 +138,7 @@ export async function runPool<J extends PoolJob>(
   const lane = async () => {
     while (next < jobs.length && !stoppedBy) {
       const job = jobs[next++];
-      const reason = hooks.skip?.(job);
+      const reason = hooks.skip?.(job) ?? runningElsewhere(job.dir);
       let outcome: PoolResult<J>['results'][number]['outcome'];
       if (reason) outcome = { status: 'skipped', detail: reason };
       else {

@@ -43,22 +43,26 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The pid of another live process on this machine that holds the run's lock, or null. */
+export function lockHolder(dir: string): number | null {
+  let pid = 0;
+  try {
+    pid = Number(fs.readFileSync(runPaths(dir).lock, 'utf8'));
+  } catch {
+    return null; // no lock: nobody is writing the run
+  }
+  return pid && pid !== process.pid && isAlive(pid) ? pid : null;
+}
+
 /**
  * Waits while another process on this machine holds the run's lock (a worker killed with -9
  * leaves its child finishing a checkpoint). The pid means nothing across machines, hence the
  * bound: after `maxMs` ctc train decides (it takes over a lock whose pid is dead here).
  */
 export async function waitForLockHolder(dir: string, maxMs: number, stop: () => boolean): Promise<void> {
-  const lock = runPaths(dir).lock;
   const until = Date.now() + maxMs;
   while (Date.now() < until && !stop()) {
-    let pid = 0;
-    try {
-      pid = Number(fs.readFileSync(lock, 'utf8'));
-    } catch {
-      return; // no lock: nobody is writing the run
-    }
-    if (!pid || !isAlive(pid)) return;
+    if (lockHolder(dir) === null) return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -1,5 +1,6 @@
 // The embedded pool of `ctc sweep run`: N child `ctc train` processes at a time on this machine.
-// Complete jobs are skipped, interrupted ones resume, a failed job does not stop the others.
+// Complete jobs are skipped, interrupted ones resume, a failed job does not stop the others, and
+// a job whose run another process holds is left to it.
 // SIGINT/SIGTERM stop starting jobs and are passed once to the running children, which save a
 // checkpoint and exit; the next `sweep run` resumes them.
 
@@ -16,10 +17,13 @@ export interface LocalOptions {
   quiet?: boolean;
 }
 
+/** A job's outcome, or why it was not started (its run is running in another process). */
+export type LocalOutcome = JobOutcome | { status: 'skipped'; detail: string };
+
 export interface LocalResult {
   job: SweepJob;
   dir: string;
-  outcome: JobOutcome;
+  outcome: LocalOutcome;
 }
 
 export interface LocalRun {
@@ -62,10 +66,8 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Loc
       },
       finished: (j, outcome) => {
         running = running.filter((r) => r !== j);
-        results.push({ job: j.job, dir: j.dir, outcome: outcome as JobOutcome });
-        board.line(
-          `[${results.length}/${jobs.length}] ${j.job.id}  ${describeOutcome(outcome as JobOutcome)}  ${j.job.label}`,
-        );
+        results.push({ job: j.job, dir: j.dir, outcome });
+        board.line(`[${results.length}/${jobs.length}] ${j.job.id}  ${describeOutcome(outcome)}  ${j.job.label}`);
         refresh();
       },
       tick: refresh,
@@ -78,8 +80,10 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Loc
   return { results, stoppedBy: pool.stoppedBy, wallSeconds: pool.wallSeconds };
 }
 
-export function describeOutcome(o: JobOutcome): string {
+export function describeOutcome(o: LocalOutcome): string {
   switch (o.status) {
+    case 'skipped':
+      return `skipped: ${o.detail}`;
     case 'already done':
       return `already done (${o.accuracy.toFixed(2)}%)`;
     case 'done':

@@ -1,6 +1,7 @@
 // `ctc sweep` end to end in a temporary folder: plan ids that never change, the local pool with
 // one job failing at run time (reported at the end, non-zero exit, the others complete), a second
-// run skipping the complete jobs, and one-line errors.
+// run skipping the complete jobs, a job whose run another process holds left to it, and one-line
+// errors.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +82,15 @@ test('sweep run --jobs 2: a failing job is reported at the end, the others compl
     states.jobs.map((j) => j.state),
     good.map(() => 'done').concat('new'),
   );
+
+  // A run another live process holds (here: this test's own process) is left to it, not failed.
+  fs.mkdirSync(path.join(dir, 'runs', 'local', bad.id), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'runs', 'local', bad.id, '.lock'), String(process.pid));
+  const busy = ctc(['sweep', 'run', 'local.yaml', '--runs-root', 'runs', '--out', 'results'], dir);
+  assert.equal(busy.code, 0, busy.stderr);
+  assert.match(busy.stderr, new RegExp(`${bad.id}  skipped: running in process ${process.pid} \\(another sweep`));
+  assert.match(busy.stderr, /sweep local: 2 complete, 0 failed, 1 not finished/);
+  assert.ok(fs.existsSync(path.join(dir, 'runs', 'local', bad.id, '.lock')), 'the holder keeps its lock');
 });
 
 test('sweep errors are one line', () => {
