@@ -123,7 +123,7 @@ export function curvesSpec(runs: CurveRun[]): TopLevelSpec {
   // One run: colour tells the loss terms apart; several: colour is the run, dashes the term.
   const several = runs.length > 1;
   // Run labels name the loss and its settings (and the folder where two share them): room for them in full.
-  const legend = { labelLimit: 480 };
+  const legend = { labelLimit: 800 };
   const color = {
     field: several ? 'run' : 'term',
     type: 'nominal',
