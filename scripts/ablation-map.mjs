@@ -2,7 +2,8 @@
 // with what the tables of `ctc eval` leave out: where a setting diverged, the features' scale and
 // the aux / softmax feature-gradient ratio early, mid-way and at the end of training
 // (metrics.jsonl, src/train/diagnose.ts), the smallest distance between class means and the
-// final term. Writes map.md, map.csv and map.json into OUT.
+// final term. A setting run with several seeds also gets a row of its means in a second table.
+// Writes map.md, map.csv and map.json into OUT.
 //
 // Usage: node scripts/ablation-map.mjs RUNS_DIR OUT_DIR   (RUNS_DIR: <runs root>/ablation-lenetspp)
 import fs from 'node:fs';
@@ -70,6 +71,7 @@ for (const id of fs.readdirSync(runsDir).sort()) {
   rows.push({
     id,
     setting: setting(job.loss, resolvedConfig(dir)),
+    seed: job.seed ?? null,
     state: summary ? 'complete' : nan ? `diverged at iteration ${nan.iteration} (${nan.what})` : 'not finished',
     validation: summary?.validationAccuracy ?? null,
     test: summary?.testAccuracy ?? null,
@@ -90,6 +92,7 @@ const f = (v, digits = 2) => (v === null || v === undefined ? '—' : Number(v).
 const g = (v) => (v === null || v === undefined ? '—' : Number(v).toPrecision(2));
 const header = [
   'setting',
+  'seed',
   'state',
   'validation %',
   'test %',
@@ -103,6 +106,7 @@ const header = [
 ];
 const cells = (r) => [
   r.setting,
+  r.seed ?? '—',
   r.state === 'not finished' ? `not finished (iteration ${r.lastIteration})` : r.state,
   f(r.validation),
   f(r.test),
@@ -114,10 +118,37 @@ const cells = (r) => [
   f(r.centerLag, 3),
   ...AT.flatMap((it) => [f(r.diagnostics[it]?.featureNorm, 1), g(r.diagnostics[it]?.auxGradRatio)]),
 ];
+/** Settings with two or more complete seeds: their means, best validation first. */
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const bySetting = new Map();
+for (const r of rows.filter((r) => r.state === 'complete'))
+  bySetting.set(r.setting, [...(bySetting.get(r.setting) ?? []), r]);
+const seeded = [...bySetting]
+  .filter(([, rs]) => rs.length > 1)
+  .map(([name, rs]) => ({
+    setting: name,
+    seeds: rs.map((r) => r.seed).sort(),
+    validation: mean(rs.map((r) => r.validation)),
+    test: mean(rs.map((r) => r.test)),
+    intraInter: mean(rs.map((r) => r.intraInter)),
+  }))
+  .sort((a, b) => b.validation - a.validation);
 const md = [
   `| ${header.join(' | ')} |`,
   `|${header.map(() => '---').join('|')}|`,
   ...rows.map((r) => `| ${cells(r).join(' | ')} |`),
+  ...(seeded.length
+    ? [
+        '',
+        'Settings with several seeds (complete runs), means:',
+        '',
+        '| setting | seeds | validation % | test % | intra/inter |',
+        '|---|---|---|---|---|',
+        ...seeded.map(
+          (m) => `| ${m.setting} | ${m.seeds.join(', ')} | ${f(m.validation)} | ${f(m.test)} | ${f(m.intraInter, 3)} |`,
+        ),
+      ]
+    : []),
 ].join('\n');
 const csvCell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 const csv = [header, ...rows.map(cells)].map((r) => r.map(csvCell).join(',')).join('\n');
@@ -126,7 +157,7 @@ fs.writeFileSync(path.join(outDir, 'map.md'), `${md}\n`);
 fs.writeFileSync(path.join(outDir, 'map.csv'), `${csv}\n`);
 fs.writeFileSync(
   path.join(outDir, 'map.json'),
-  `${JSON.stringify({ generated: new Date().toISOString(), runs: runsDir, rows }, null, 2)}\n`,
+  `${JSON.stringify({ generated: new Date().toISOString(), runs: runsDir, rows, seeded }, null, 2)}\n`,
 );
 console.log(md);
 console.log(`${rows.length} run(s) -> ${path.join(outDir, 'map.{md,csv,json}')}`);
