@@ -1,8 +1,8 @@
 // The one job runner behind `ctc reproduce`, `ctc sweep run` and `ctc worker`: a job is one
 // `ctc train` in its run directory, skipped when complete and resumed when an earlier attempt
 // left a run there, and not started while another process holds its run. A pool runs N jobs side
-// by side on this machine; SIGINT/SIGTERM stop it
-// starting jobs and reach each running child once, which saves a checkpoint and stops.
+// by side on this machine; SIGINT/SIGTERM stop it starting jobs and reach each running child once,
+// which saves a checkpoint and stops.
 
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
