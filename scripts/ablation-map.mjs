@@ -127,7 +127,7 @@ const seeded = [...bySetting]
   .filter(([, rs]) => rs.length > 1)
   .map(([name, rs]) => ({
     setting: name,
-    seeds: rs.map((r) => r.seed).sort(),
+    seeds: rs.map((r) => r.seed).sort((a, b) => a - b),
     validation: mean(rs.map((r) => r.validation)),
     test: mean(rs.map((r) => r.test)),
     intraInter: mean(rs.map((r) => r.intraInter)),

@@ -1,6 +1,6 @@
 // scripts/ablation-map.mjs on a hand-made sweep folder: a complete run, one that diverged and
 // one still running each get their row, ranked by validation accuracy, with the diagnostics read
-// at the step lines nearest 100, 1,500 and 3,000.
+// at the step lines nearest 100, 1,500 and 3,000; a setting with two seeds gets its means.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,12 +9,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, tempDir } from '../cli/helpers.js';
 
-function run(dir: string, id: string, loss: Record<string, unknown>, files: Record<string, string>): void {
+function run(
+  dir: string,
+  id: string,
+  loss: Record<string, unknown>,
+  files: Record<string, string>,
+  seed?: number,
+): void {
   const d = path.join(dir, id);
   fs.mkdirSync(d, { recursive: true });
   fs.writeFileSync(
     path.join(d, 'sweep-job.yaml'),
-    `name: ablation\nloss:\n${Object.entries(loss)
+    `name: ablation\n${seed === undefined ? '' : `seed: ${seed}\n`}loss:\n${Object.entries(loss)
       .map(([k, v]) => `  ${k}: ${v}`)
       .join('\n')}\n`,
   );
@@ -42,7 +48,10 @@ test('ablation map: complete, diverged and unfinished runs, ranked by validation
       'summary.json': summary(98.5),
       'metrics.jsonl': [step(100, 9, 0.012), step(1500, 40, 0.002), step(3000, 60, 0.001)].join('\n'),
     },
+    1,
   );
+  // The same setting with a second seed: its own row, and the two seeds' means in the second table.
+  run(runs, 'e', { name: 'contrastive-center', lambda: 1 }, { 'summary.json': summary(98.3) }, 2);
   run(
     runs,
     'b',
@@ -73,8 +82,12 @@ test('ablation map: complete, diverged and unfinished runs, ranked by validation
   assert.equal(r.status, 0, r.stderr);
   const { rows } = JSON.parse(fs.readFileSync(path.join(out, 'map.json'), 'utf8'));
   const settings = rows.map((x: { setting: string }) => x.setting);
-  assert.deepEqual(settings.slice(0, 2), ['softmax', 'contrastive-center [lambda=1]'], 'ranked by validation');
-  assert.deepEqual(settings.slice(2).sort(), [
+  assert.deepEqual(
+    settings.slice(0, 3),
+    ['softmax', 'contrastive-center [lambda=1]', 'contrastive-center [lambda=1]'],
+    'ranked by validation',
+  );
+  assert.deepEqual(settings.slice(3).sort(), [
     'contrastive-center [lambda=100, warmup=500]',
     'contrastive-center [lambda=3, centerUpdate=sgd]',
   ]);
@@ -85,10 +98,15 @@ test('ablation map: complete, diverged and unfinished runs, ranked by validation
   assert.equal(byId.c.state, "diverged at iteration 51 (loss term 'aux' is NaN)");
   assert.equal(byId.d.state, 'not finished');
   const md = fs.readFileSync(path.join(out, 'map.md'), 'utf8');
-  assert.match(md, /^\| contrastive-center \[lambda=3, centerUpdate=sgd\] \| not finished \(iteration 1200\) \|/m);
+  assert.match(md, /^\| contrastive-center \[lambda=3, centerUpdate=sgd\] \| — \| not finished \(iteration 1200\) \|/m);
   assert.match(
     md,
-    /^\| softmax \| complete \| 98\.90 \| 99\.00 \| 0\.180 \| 27\.6 \| 75\.0 \| 53\.0 \| 0\.0040 \| 0\.080 \|/m,
+    /^\| softmax \| — \| complete \| 98\.90 \| 99\.00 \| 0\.180 \| 27\.6 \| 75\.0 \| 53\.0 \| 0\.0040 \| 0\.080 \|/m,
   );
+  assert.match(md, /^\| contrastive-center \[lambda=1\] \| 2 \| complete \| 98\.30 \|/m);
+  // seeds 1 and 2: validation (98.5 + 98.3) / 2, test 0.1 above each
+  assert.match(md, /^\| contrastive-center \[lambda=1\] \| 1, 2 \| 98\.40 \| 98\.50 \| 0\.180 \|$/m);
+  const { seeded } = JSON.parse(fs.readFileSync(path.join(out, 'map.json'), 'utf8'));
+  assert.equal(seeded.length, 1, 'only settings with two or more complete seeds');
   assert.ok(fs.existsSync(path.join(out, 'map.csv')));
 });
