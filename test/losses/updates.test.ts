@@ -22,26 +22,45 @@ before(async () => {
   await useBackend('cpu');
 });
 
+/** The centers after one updateCenters of the loss, from `centers`, on the features and labels given. */
+function centersAfterOneUpdate(
+  name: string,
+  settings: Record<string, unknown>,
+  centers: Points,
+  features: Points,
+  labels: number[],
+): Points {
+  const loss = createLoss(name, { numClasses: centers.length, featureDim: centers[0].length, seed: 1, ...settings });
+  loss.centers!.assign(tf.tensor2d(centers));
+  const x = tf.tensor2d(features) as tf.Tensor2D;
+  const y = tf.tensor1d(labels, 'int32');
+  loss.updateCenters(x, y);
+  const after = read2d(loss.centers!.clone());
+  tf.dispose([x, y]);
+  loss.dispose();
+  return after;
+}
+
 test("center loss: Wen et al.'s update on a hand example", () => {
-  const loss = createLoss('center', { numClasses: 3, featureDim: 2, seed: 1, alpha: 0.5 });
-  loss.centers!.assign(
-    tf.tensor2d([
+  const after = centersAfterOneUpdate(
+    'center',
+    { alpha: 0.5 },
+    [
       [0, 0],
       [1, 1],
       [2, 2],
-    ]),
+    ],
+    [
+      [1, 0],
+      [0, 1],
+      [3, 3],
+    ],
+    [0, 0, 1],
   );
-  const x = tf.tensor2d([
-    [1, 0],
-    [0, 1],
-    [3, 3],
-  ]) as tf.Tensor2D;
-  const y = tf.tensor1d([0, 0, 1], 'int32');
-  loss.updateCenters(x, y);
   // class 0: n = 2, delta = ((0-1) + (0-0), (0-0) + (0-1)) / 3 = (-1/3, -1/3), c <- c - 0.5 delta
   // class 1: n = 1, delta = (1-3, 1-3) / 2 = (-1, -1); class 2 is absent and stays
   assertClose(
-    read2d(loss.centers!.clone()),
+    after,
     [
       [1 / 6, 1 / 6],
       [1.5, 1.5],
@@ -50,33 +69,23 @@ test("center loss: Wen et al.'s update on a hand example", () => {
     1e-6,
     'centers',
   );
-  tf.dispose([x, y]);
-  loss.dispose();
 });
 
 for (const reduction of ['mean', 'sum'] as const) {
   test(`contrastive-center (${reduction}): SGD step is c - alpha * gradient of the summed loss`, () => {
     const { features, labels, centers } = HAND;
     const [alpha, delta] = [0.3, 0.5];
-    const loss = createLoss('contrastive-center', {
-      numClasses: 4,
-      featureDim: 2,
-      seed: 1,
-      alpha,
-      delta,
-      reduction,
-      centerUpdate: 'sgd',
-    });
-    loss.centers!.assign(tf.tensor2d(centers));
-    const x = tf.tensor2d(features) as tf.Tensor2D;
-    const y = tf.tensor1d(labels, 'int32');
-    loss.updateCenters(x, y);
+    const after = centersAfterOneUpdate(
+      'contrastive-center',
+      { alpha, delta, reduction, centerUpdate: 'sgd' },
+      centers,
+      features,
+      labels,
+    );
     const grad = finiteDifferences((c) => contrastiveCenterOracle(features, labels, c, delta), centers);
     // The reduction sets the loss value only: the center step always sees the summed loss.
     const expected = centers.map((row, n) => row.map((v, t) => v - alpha * grad[n][t]));
-    assertClose(read2d(loss.centers!.clone()), expected, 1e-5, 'centers');
-    tf.dispose([x, y]);
-    loss.dispose();
+    assertClose(after, expected, 1e-5, 'centers');
   });
 }
 
@@ -99,26 +108,14 @@ function normalizedOracle(x: Points, y: number[], c: Points, alpha: number, delt
 test("contrastive-center: the 'normalized' step on a hand example equals its loop form", () => {
   const { features, labels, centers } = HAND;
   const [alpha, delta] = [0.4, 0.5];
-  const loss = createLoss('contrastive-center', {
-    numClasses: 4,
-    featureDim: 2,
-    seed: 1,
-    alpha,
-    delta,
-    centerUpdate: 'normalized',
-  });
-  loss.centers!.assign(tf.tensor2d(centers));
-  const x = tf.tensor2d(features) as tf.Tensor2D;
-  const y = tf.tensor1d(labels, 'int32');
-  loss.updateCenters(x, y);
-  assertClose(
-    read2d(loss.centers!.clone()),
-    normalizedOracle(features, labels, centers, alpha, delta),
-    1e-5,
-    'centers',
+  const after = centersAfterOneUpdate(
+    'contrastive-center',
+    { alpha, delta, centerUpdate: 'normalized' },
+    centers,
+    features,
+    labels,
   );
-  tf.dispose([x, y]);
-  loss.dispose();
+  assertClose(after, normalizedOracle(features, labels, centers, alpha, delta), 1e-5, 'centers');
 });
 
 /**
