@@ -10,7 +10,7 @@ import { integerFlag, seedListFlag } from './flags.js';
 import { writeTables } from '../report/write-tables.js';
 import { loadProfile, planRuns, type PlannedRun, type Profile } from '../reproduce/profile.js';
 import { runPaths } from '../run/directory.js';
-import { runPool, trainArgs, type JobOutcome, type PoolJob } from '../run/jobs.js';
+import { runPool, trainArgs, type PoolJob, type PoolOutcome } from '../run/jobs.js';
 import { runState } from '../run/summary.js';
 import { failureLine, startChild } from '../util/ctc-child.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -30,7 +30,7 @@ export interface ReproduceFlags extends Partial<SlurmFlags> {
   quiet?: boolean;
 }
 
-type Status = JobOutcome['status'] | 'skipped';
+type Status = PoolOutcome['status'];
 
 /** The seeds of --seeds (a comma-separated list), or undefined for the profile's own. */
 export const parseSeeds = (text: string | undefined) => seedListFlag('--seeds', text);
@@ -144,7 +144,7 @@ async function verifyHeldOut(
   }
 }
 
-function describe(outcome: JobOutcome | { status: 'skipped'; detail: string }): string {
+function describe(outcome: PoolOutcome): string {
   switch (outcome.status) {
     case 'done':
       return `${outcome.accuracy.toFixed(2)}%, ${Math.round(outcome.seconds)} s${outcome.resumed ? ', resumed' : ''}`;

@@ -19,6 +19,9 @@ export type JobOutcome =
   | { status: 'failed'; detail: string; resumed: boolean; seconds: number }
   | { status: 'interrupted'; resumed: boolean; seconds: number };
 
+/** What a pool reports for a job: its outcome, or why it was not started. */
+export type PoolOutcome = JobOutcome | { status: 'skipped'; detail: string };
+
 /** What `ctc train` runs: a config file with overrides, or a whole config written beside the run. */
 export type JobSource = { config: string; sets?: string[] } | { yaml: string };
 
@@ -99,14 +102,14 @@ export interface PoolHooks<J extends PoolJob> {
   /** A reason to skip the job without starting it (e.g. its group already failed), or undefined. */
   skip?(job: J): string | undefined;
   started?(job: J): void;
-  finished?(job: J, outcome: JobOutcome | { status: 'skipped'; detail: string }, done: number): void;
+  finished?(job: J, outcome: PoolOutcome, done: number): void;
   /** Called once a second while jobs run, with the directories of the running ones. */
   tick?(running: J[]): void;
   signal?(signal: NodeJS.Signals, running: number): void;
 }
 
 export interface PoolResult<J> {
-  results: { job: J; outcome: JobOutcome | { status: 'skipped'; detail: string } }[];
+  results: { job: J; outcome: PoolOutcome }[];
   /** The signal that stopped the pool early, if any. */
   stoppedBy: NodeJS.Signals | null;
   wallSeconds: number;
@@ -139,7 +142,7 @@ export async function runPool<J extends PoolJob>(
     while (next < jobs.length && !stoppedBy) {
       const job = jobs[next++];
       const reason = hooks.skip?.(job) ?? runningElsewhere(job.dir);
-      let outcome: PoolResult<J>['results'][number]['outcome'];
+      let outcome: PoolOutcome;
       if (reason) outcome = { status: 'skipped', detail: reason };
       else {
         const { child, outcome: pending } = startJob(job.dir, job.source, { ...opts, sideBySide: lanes });

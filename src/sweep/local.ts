@@ -5,7 +5,7 @@
 // checkpoint and exit; the next `sweep run` resumes them.
 
 import path from 'node:path';
-import { jobYaml, runPool, type JobOutcome } from '../run/jobs.js';
+import { jobYaml, runPool, type PoolOutcome } from '../run/jobs.js';
 import { readProgress } from '../run/summary.js';
 import { Board, formatDuration } from './board.js';
 import type { SweepJob, SweepPlan } from './expand.js';
@@ -17,13 +17,10 @@ export interface LocalOptions {
   quiet?: boolean;
 }
 
-/** A job's outcome, or why it was not started (its run is running in another process). */
-export type LocalOutcome = JobOutcome | { status: 'skipped'; detail: string };
-
 export interface LocalResult {
   job: SweepJob;
   dir: string;
-  outcome: LocalOutcome;
+  outcome: PoolOutcome;
 }
 
 export interface LocalRun {
@@ -80,7 +77,7 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Loc
   return { results, stoppedBy: pool.stoppedBy, wallSeconds: pool.wallSeconds };
 }
 
-export function describeOutcome(o: LocalOutcome): string {
+export function describeOutcome(o: PoolOutcome): string {
   switch (o.status) {
     case 'skipped':
       return `skipped: ${o.detail}`;
