@@ -85,6 +85,11 @@ export function pairWithSoftmax<R extends SeededRow>(rows: R[], sameCell: (a: R,
   }
 }
 
+/** A row against its cell's center-loss row, whose label `against` names. */
+export interface VsCenter extends VsSoftmax {
+  against: string;
+}
+
 /** The loss name of a row label: `center` for `center [lambda=0.03]`. */
 const lossName = (label: string) => label.split(' ')[0];
 
@@ -92,13 +97,13 @@ const lossName = (label: string) => label.split(' ')[0];
  * Sets vsCenter on each row that is neither softmax nor center loss, where its cell (sameCell)
  * has exactly one center-loss row: with several (other lambdas) the reference would be a choice.
  */
-export function pairWithCenter<R extends SeededRow & { vsCenter: VsSoftmax | null }>(
+export function pairWithCenter<R extends SeededRow & { vsCenter: VsCenter | null }>(
   rows: R[],
   sameCell: (a: R, b: R) => boolean,
 ): void {
   for (const row of rows) {
     if (['softmax', 'center'].includes(lossName(row.loss))) continue;
     const bases = rows.filter((r) => lossName(r.loss) === 'center' && sameCell(r, row));
-    if (bases.length === 1) row.vsCenter = pairOnSharedSeeds(row, bases[0]);
+    if (bases.length === 1) row.vsCenter = { ...pairOnSharedSeeds(row, bases[0]), against: bases[0].loss };
   }
 }

@@ -7,7 +7,7 @@
 import { lossLabel } from '../losses/index.js';
 import { paperFigure } from './paper.js';
 import { verificationRows, type VerificationRecord, type VerificationRow } from './verification-table.js';
-import { ci95HalfWidth, mean, pairWithCenter, pairWithSoftmax, std, type VsSoftmax } from './stats.js';
+import { ci95HalfWidth, mean, pairWithCenter, pairWithSoftmax, std, type VsCenter, type VsSoftmax } from './stats.js';
 
 /** The fields of a run's summary.json that the tables read. */
 export interface RunRecord {
@@ -75,7 +75,7 @@ export interface AccuracyRow {
   /** This loss minus softmax on the seeds both have (null for softmax itself or without a softmax row). */
   vsSoftmax: VsSoftmax | null;
   /** This loss minus the cell's one center-loss row on the seeds both have (null for softmax, center loss, or without exactly one center row). */
-  vsCenter: VsSoftmax | null;
+  vsCenter: VsCenter | null;
   /** Identifies the training budget, part of the row key: `<iterations> it x <batch> on <train images>`. */
   budget: string;
   copies: string[];
